@@ -1,0 +1,90 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "relay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "relay", targets: ["RelayCLI"]),
+        .library(name: "RelayRedis", targets: ["RelayRedis"]),
+        .library(name: "BullQueue", targets: ["BullQueue"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // hiredis from Debian's libhiredis-dev: the RESP encoder and reply reader.
+        .systemLibrary(
+            name: "CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "RelayRedis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "BullQueue",
+            dependencies: ["RelayRedis"],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "RelayProviders",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "RelayLedger",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "RelayWorkers",
+            dependencies: ["BullQueue", "RelayProviders", "RelayLedger"],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "RelayIngress",
+            dependencies: [
+                "BullQueue",
+                "RelayLedger",
+                "RelayRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .executableTarget(
+            name: "RelayCLI",
+            dependencies: [
+                "RelayRedis",
+                "RelayIngress",
+                "RelayWorkers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "RelayRedisTests",
+            dependencies: ["RelayRedis"],
+            swiftSettings: upcomingFeatures
+        ),
+    ]
+)

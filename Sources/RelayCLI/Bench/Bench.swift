@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// `relay bench …`: benchmarks whose figures go in the README.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Relay's components against their peers on this machine.",
+        subcommands: [RedisBench.self]
+    )
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `relay` command: serving, benchmarks and (as the issues land) queue, user and ledger administration.
+@main
+struct Relay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Relay, an AI gateway: ingress, queue and workers over Redis.",
+        subcommands: [Serve.self, Dev.self, Bench.self]
+    )
+}

@@ -1,0 +1,229 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// Pub/sub over one dedicated connection, shared by every subscription of a client.
+///
+/// After the connection is lost it reconnects with backoff and subscribes again to every channel and pattern.
+final class RedisSubscriber: Sendable {
+    private typealias Continuation = AsyncThrowingStream<RedisPubSubMessage, any Error>.Continuation
+
+    private enum Kind: String, Sendable {
+        case channel = "subscribe"
+        case pattern = "psubscribe"
+    }
+
+    private struct Target: Hashable, Sendable {
+        var kind: Kind
+        var name: String
+    }
+
+    private struct State: Sendable {
+        var connection: RedisConnection?
+        var connecting = false
+        var closed = false
+        var listeners: [Target: [UInt64: Continuation]] = [:]
+        var confirmations: [Target: [EventLoopPromise<Void>]] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let configuration: RedisConfiguration
+    private let eventLoop: any EventLoop
+    private let logger: Logger
+
+    init(configuration: RedisConfiguration, eventLoop: any EventLoop, logger: Logger) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    func subscribe(channels: [String]) async throws -> RedisSubscription {
+        try await subscribe(channels.map { Target(kind: .channel, name: $0) })
+    }
+
+    func subscribe(patterns: [String]) async throws -> RedisSubscription {
+        try await subscribe(patterns.map { Target(kind: .pattern, name: $0) })
+    }
+
+    private func subscribe(_ targets: [Target]) async throws -> RedisSubscription {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(
+            of: RedisPubSubMessage.self,
+            throwing: (any Error).self,
+            bufferingPolicy: .unbounded
+        )
+        let registration = state.withLock { state -> (UInt64, [EventLoopFuture<Void>], RedisConnection?, Bool)? in
+            guard !state.closed else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            var waits: [EventLoopFuture<Void>] = []
+            var fresh: [Target] = []
+            for target in Set(targets) {
+                if state.listeners[target, default: [:]].isEmpty { fresh.append(target) }
+                state.listeners[target, default: [:]][id] = continuation
+                if state.confirmations[target] != nil || fresh.last == target {
+                    let promise = eventLoop.makePromise(of: Void.self)
+                    state.confirmations[target, default: []].append(promise)
+                    waits.append(promise.futureResult)
+                }
+            }
+            var startConnecting = false
+            if state.connection == nil && !state.connecting {
+                state.connecting = true
+                startConnecting = true
+            }
+            state.connection.map { connection in connection.sendWithoutReply(Self.commands(for: fresh)) }
+            return (id, waits, state.connection, startConnecting)
+        }
+        guard let (id, waits, _, startConnecting) = registration else {
+            throw RedisClientError(.clientClosed, "the Redis client was closed")
+        }
+        continuation.onTermination = { [weak self] _ in self?.remove(id) }
+        if startConnecting { startConnectionLoop() }
+        do {
+            for wait in waits { try await wait.get() }
+        } catch {
+            continuation.finish(throwing: error)
+            throw error
+        }
+        return RedisSubscription(stream: stream, continuation: continuation)
+    }
+
+    private static func commands(for targets: [Target]) -> [RedisCommand] {
+        let channels = targets.filter { $0.kind == .channel }.map(\.name)
+        let patterns = targets.filter { $0.kind == .pattern }.map(\.name)
+        var commands: [RedisCommand] = []
+        if !channels.isEmpty { commands.append(RedisCommand("SUBSCRIBE", arguments: channels)) }
+        if !patterns.isEmpty { commands.append(RedisCommand("PSUBSCRIBE", arguments: patterns)) }
+        return commands
+    }
+
+    private func remove(_ id: UInt64) {
+        state.withLock { state in
+            var emptied: [Target] = []
+            for (target, listeners) in state.listeners where listeners[id] != nil {
+                state.listeners[target]![id] = nil
+                if state.listeners[target]!.isEmpty {
+                    state.listeners[target] = nil
+                    emptied.append(target)
+                }
+            }
+            guard let connection = state.connection, !emptied.isEmpty else { return }
+            let channels = emptied.filter { $0.kind == .channel }.map(\.name)
+            let patterns = emptied.filter { $0.kind == .pattern }.map(\.name)
+            var commands: [RedisCommand] = []
+            if !channels.isEmpty { commands.append(RedisCommand("UNSUBSCRIBE", arguments: channels)) }
+            if !patterns.isEmpty { commands.append(RedisCommand("PUNSUBSCRIBE", arguments: patterns)) }
+            connection.sendWithoutReply(commands)
+        }
+    }
+
+    private func startConnectionLoop() {
+        Task { await self.connectUntilSubscribed() }
+    }
+
+    private func connectUntilSubscribed() async {
+        var failures = 0
+        while true {
+            let shouldStop = state.withLock { state in
+                if state.closed || state.listeners.isEmpty {
+                    state.connecting = false
+                    return true
+                }
+                return false
+            }
+            if shouldStop { return }
+            do {
+                let connection = try await RedisConnection.connect(
+                    configuration,
+                    on: eventLoop,
+                    onPush: { [weak self] value in self?.receive(value) }
+                )
+                let accepted = state.withLock { state -> Bool in
+                    state.connecting = false
+                    guard !state.closed else { return false }
+                    state.connection = connection
+                    connection.sendWithoutReply(Self.commands(for: Array(state.listeners.keys)))
+                    return true
+                }
+                guard accepted else {
+                    await connection.close()
+                    return
+                }
+                if failures > 0 {
+                    logger.info("pub/sub reconnected to Redis", metadata: ["redis": "\(configuration)"])
+                }
+                connection.channel.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed(connection) }
+                return
+            } catch {
+                failures += 1
+                logger.debug("pub/sub connection attempt failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.reconnect.delay(afterFailures: failures))
+            }
+        }
+    }
+
+    private func connectionClosed(_ connection: RedisConnection) {
+        let reconnect = state.withLock { state -> Bool in
+            guard state.connection === connection else { return false }
+            state.connection = nil
+            guard !state.closed, !state.listeners.isEmpty, !state.connecting else { return false }
+            state.connecting = true
+            return true
+        }
+        if reconnect {
+            logger.warning("pub/sub connection to Redis lost; reconnecting", metadata: ["redis": "\(configuration)"])
+            startConnectionLoop()
+        }
+    }
+
+    private func receive(_ value: RedisValue) {
+        guard let parts = value.array, let kind = parts.first?.string else {
+            if let error = value.error { failConfirmations(error) }
+            return
+        }
+        switch (kind, parts.count) {
+        case ("message", 3):
+            guard let channel = parts[1].string, let payload = parts[2].buffer else { return }
+            deliver(RedisPubSubMessage(channel: channel, pattern: nil, payload: payload), to: Target(kind: .channel, name: channel))
+        case ("pmessage", 4):
+            guard let pattern = parts[1].string, let channel = parts[2].string, let payload = parts[3].buffer else { return }
+            deliver(RedisPubSubMessage(channel: channel, pattern: pattern, payload: payload), to: Target(kind: .pattern, name: pattern))
+        case ("subscribe", 3), ("psubscribe", 3):
+            guard let name = parts[1].string, let kind = Kind(rawValue: kind) else { return }
+            let promises = state.withLock { $0.confirmations.removeValue(forKey: Target(kind: kind, name: name)) ?? [] }
+            for promise in promises { promise.succeed() }
+        default:
+            break
+        }
+    }
+
+    private func deliver(_ message: RedisPubSubMessage, to target: Target) {
+        let listeners = state.withLock { $0.listeners[target].map { Array($0.values) } ?? [] }
+        for listener in listeners { listener.yield(message) }
+    }
+
+    private func failConfirmations(_ error: RedisServerError) {
+        let promises = state.withLock { state in
+            defer { state.confirmations.removeAll() }
+            return state.confirmations.values.flatMap { $0 }
+        }
+        for promise in promises { promise.fail(error) }
+    }
+
+    func close() async {
+        let (connection, listeners, promises) = state.withLock { state in
+            state.closed = true
+            defer {
+                state.connection = nil
+                state.listeners.removeAll()
+                state.confirmations.removeAll()
+            }
+            return (state.connection, state.listeners.values.flatMap { $0.values }, state.confirmations.values.flatMap { $0 })
+        }
+        let error = RedisClientError(.clientClosed, "the Redis client was closed")
+        for promise in promises { promise.fail(error) }
+        for listener in listeners { listener.finish(throwing: error) }
+        await connection?.close()
+    }
+}

@@ -1,0 +1,79 @@
+import NIOCore
+import RelayRedis
+import Testing
+
+@Suite("Pub/sub")
+struct PubSubTests {
+    @Test("messages published on a channel arrive in order on its subscription")
+    func channelDelivery() async throws {
+        let channel = TestRedis.prefix() + "events"
+        try await TestRedis.client().using { redis in
+            let subscription = try await redis.subscribe(to: [channel])
+            for index in 0..<100 {
+                #expect(try await redis.publish("message \(index)", to: channel) == 1)
+            }
+            var received: [String] = []
+            for try await message in subscription {
+                #expect(message.channel == channel)
+                #expect(message.pattern == nil)
+                received.append(message.text)
+                if received.count == 100 { break }
+            }
+            #expect(received == (0..<100).map { "message \($0)" })
+        }
+    }
+
+    @Test("pattern subscriptions say which pattern matched")
+    func patternDelivery() async throws {
+        let base = TestRedis.prefix()
+        try await TestRedis.client().using { redis in
+            let subscription = try await redis.subscribe(toPatterns: ["\(base)job:*"])
+            #expect(try await redis.publish("first", to: "\(base)job:1") == 1)
+            #expect(try await redis.publish("ignored", to: "\(base)other") == 0)
+            #expect(try await redis.publish("second", to: "\(base)job:2") == 1)
+            var iterator = subscription.makeAsyncIterator()
+            let first = try await iterator.next()
+            let second = try await iterator.next()
+            #expect(first?.channel == "\(base)job:1")
+            #expect(first?.pattern == "\(base)job:*")
+            #expect(first?.text == "first")
+            #expect(second?.text == "second")
+        }
+    }
+
+    @Test("two subscriptions to one channel both receive; unsubscribing the last one leaves the channel")
+    func sharedChannelAndUnsubscribe() async throws {
+        let channel = TestRedis.prefix() + "shared"
+        try await TestRedis.client().using { redis in
+            let first = try await redis.subscribe(to: [channel])
+            let second = try await redis.subscribe(to: [channel])
+            #expect(try await redis.publish("hello", to: channel) == 1)
+            var firstIterator = first.makeAsyncIterator()
+            var secondIterator = second.makeAsyncIterator()
+            #expect(try await firstIterator.next()?.text == "hello")
+            #expect(try await secondIterator.next()?.text == "hello")
+            first.unsubscribe()
+            #expect(try await firstIterator.next() == nil)
+            second.unsubscribe()
+            var subscribers = 1
+            for _ in 0..<100 where subscribers > 0 {
+                subscribers = try await redis.send("PUBSUB", "NUMSUB", channel).array?[1].int ?? -1
+                if subscribers > 0 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(subscribers == 0)
+        }
+    }
+
+    @Test("binary payloads survive pub/sub")
+    func binaryPayload() async throws {
+        let channel = TestRedis.prefix() + "binary"
+        let payload = (0...255).map { UInt8($0) } + Array("\r\n$-1\r\n".utf8)
+        try await TestRedis.client().using { redis in
+            let subscription = try await redis.subscribe(to: [channel])
+            try await redis.publish(payload, to: channel)
+            var iterator = subscription.makeAsyncIterator()
+            let message = try await iterator.next()
+            #expect(message.map { Array($0.payload.readableBytesView) } == payload)
+        }
+    }
+}
