@@ -39,7 +39,8 @@ let package = Package(
         ),
         .target(
             name: "BullQueue",
-            dependencies: ["RelayRedis"],
+            dependencies: ["RelayRedis", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Scripts")],
             swiftSettings: upcomingFeatures
         ),
         .target(
@@ -72,6 +73,7 @@ let package = Package(
             name: "RelayCLI",
             dependencies: [
                 "RelayRedis",
+                "BullQueue",
                 "RelayIngress",
                 "RelayWorkers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

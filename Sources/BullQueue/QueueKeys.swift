@@ -1,8 +1,4 @@
-import RelayRedis
-
 /// The Redis keys of one queue in BullMQ v6's layout: `<prefix>:<queue>:<suffix>`.
-///
-/// The queue implementation arrives with the queue issue; this target depends on ``RelayRedis`` only.
 public struct QueueKeys: Sendable, Hashable {
     public let prefix: String
     public let queue: String
@@ -28,6 +24,11 @@ public struct QueueKeys: Sendable, Hashable {
     public var meta: String { key("meta") }
     public var events: String { key("events") }
     public var id: String { key("id") }
+    public var pc: String { key("pc") }
+    public var limiter: String { key("limiter") }
+    public var stalled: String { key("stalled") }
+    public var stalledCheck: String { key("stalled-check") }
+    public var waitingChildren: String { key("waiting-children") }
 
     /// The hash that holds a job.
     public func job(_ id: String) -> String { key(id) }

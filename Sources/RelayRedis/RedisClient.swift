@@ -83,15 +83,19 @@ public final class RedisClient: Sendable {
         keys: [any RedisArgumentConvertible] = [],
         arguments: [any RedisArgumentConvertible] = []
     ) async throws -> RedisValue {
-        let known = scriptHashes.withLock { $0[script.source] }
-        let sha: String
-        if let known { sha = known } else { sha = try await load(script) }
+        let sha = try await sha(of: script)
         do {
-            return try await send(Self.evalsha(sha, keys: keys, arguments: arguments))
+            return try await send(RedisCommand.evalsha(sha, keys: keys, arguments: arguments))
         } catch let error as RedisServerError where error.code == "NOSCRIPT" {
             let sha = try await load(script)
-            return try await send(Self.evalsha(sha, keys: keys, arguments: arguments))
+            return try await send(RedisCommand.evalsha(sha, keys: keys, arguments: arguments))
         }
+    }
+
+    /// The script's SHA, loading the script when this client has not loaded it yet.
+    public func sha(of script: RedisScript) async throws -> String {
+        if let known = scriptHashes.withLock({ $0[script.source] }) { return known }
+        return try await load(script)
     }
 
     /// Loads a script into the server's script cache and returns its SHA.
@@ -102,14 +106,6 @@ public final class RedisClient: Sendable {
         }
         scriptHashes.withLock { $0[script.source] = sha }
         return sha
-    }
-
-    private static func evalsha(
-        _ sha: String,
-        keys: [any RedisArgumentConvertible],
-        arguments: [any RedisArgumentConvertible]
-    ) -> RedisCommand {
-        RedisCommand("EVALSHA", arguments: [sha, keys.count] + keys + arguments)
     }
 
     /// Subscribes to channels; returns once Redis confirmed every subscription.

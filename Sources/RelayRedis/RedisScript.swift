@@ -9,3 +9,14 @@ public struct RedisScript: Sendable, Hashable {
         self.source = source
     }
 }
+
+extension RedisCommand {
+    /// `EVALSHA sha numkeys keys… arguments…`, for scripts sent in pipelines and transactions.
+    public static func evalsha(
+        _ sha: String,
+        keys: [any RedisArgumentConvertible],
+        arguments: [any RedisArgumentConvertible]
+    ) -> RedisCommand {
+        RedisCommand("EVALSHA", arguments: [sha, keys.count] + keys + arguments)
+    }
+}

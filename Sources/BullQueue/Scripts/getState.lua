@@ -1,0 +1,15 @@
+-- getState: the state a job is in.
+-- KEYS: 1 completed, 2 failed, 3 delayed, 4 prioritized, 5 active, 6 wait, 7 waiting-children, 8 paused
+-- ARGV: 1 job id
+-- Returns completed, failed, delayed, prioritized, active, waiting, waiting-children or unknown.
+local rcall = redis.call
+local id = ARGV[1]
+if rcall("ZSCORE", KEYS[1], id) then return "completed" end
+if rcall("ZSCORE", KEYS[2], id) then return "failed" end
+if rcall("ZSCORE", KEYS[3], id) then return "delayed" end
+if rcall("ZSCORE", KEYS[4], id) then return "prioritized" end
+if rcall("LPOS", KEYS[5], id) then return "active" end
+if rcall("LPOS", KEYS[6], id) then return "waiting" end
+if rcall("ZSCORE", KEYS[7], id) then return "waiting-children" end
+if rcall("LPOS", KEYS[8], id) then return "waiting" end
+return "unknown"

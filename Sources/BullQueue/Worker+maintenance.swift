@@ -1,0 +1,56 @@
+import Logging
+import RelayRedis
+import Synchronization
+
+extension Worker {
+    /// Renews the locks of every held job in one call, every ``WorkerOptions/renewInterval``.
+    func renewLocksPeriodically() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: options.renewInterval)
+            } catch {
+                return
+            }
+            let held = state.withLock { $0.held.map { ($0.key, $0.value.token) } }
+            guard !held.isEmpty else { continue }
+            do {
+                let lost = try await queue.redis.evaluate(
+                    queue.scripts.extendLocks,
+                    keys: [queue.keys.stalled],
+                    arguments: [queue.keys.base, options.lockDuration.milliseconds] + held.flatMap { [$0.0, $0.1] }
+                )
+                for jobId in lost.array?.compactMap(\.string) ?? [] {
+                    logger.warning("lock renewal failed", metadata: ["queue": "\(queue.name)", "job": "\(jobId)"])
+                    eventSink.yield(.lockLost(jobId: jobId))
+                }
+            } catch {
+                eventSink.yield(.error("renewing locks failed: \(error)"))
+            }
+        }
+    }
+
+    /// Runs the stalled-job check at start and then every ``WorkerOptions/stalledInterval``.
+    func checkStalledPeriodically() async {
+        while !Task.isCancelled {
+            do {
+                let keys = queue.keys
+                let recovered = try await queue.redis.evaluate(
+                    queue.scripts.moveStalledJobsToWait,
+                    keys: [keys.stalled, keys.wait, keys.active, keys.stalledCheck, keys.meta, keys.events, keys.marker],
+                    arguments: [keys.base, options.maxStalledCount, QueueClock.now(), options.stalledInterval.milliseconds]
+                ).array?.compactMap(\.string) ?? []
+                if !recovered.isEmpty {
+                    logger.info("stalled jobs moved back to waiting", metadata: ["queue": "\(queue.name)", "jobs": "\(recovered)"])
+                    eventSink.yield(.stalled(recovered))
+                }
+            } catch {
+                eventSink.yield(.error("the stalled-job check failed: \(error)"))
+            }
+            do {
+                try await Task.sleep(for: options.stalledInterval)
+            } catch {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import BullQueue
+import RelayRedis
+
+/// `QUEUE`, `--redis` and `--prefix`, shared by every `relay queue` command.
+struct QueueOptions: ParsableArguments {
+    @Argument(help: "The queue's name.")
+    var queue: String
+
+    @OptionGroup var redis: RedisOptions
+
+    @Option(help: "Key prefix, as BullMQ's `prefix`.")
+    var prefix: String = "bull"
+
+    /// Runs `body` with the queue and closes the Redis client afterwards.
+    func withQueue<T: Sendable>(_ body: (Queue) async throws -> T) async throws -> T {
+        let client = RedisClient(configuration: try redis.configuration())
+        do {
+            let queue: Queue
+            do {
+                queue = try Queue(name: self.queue, prefix: prefix, redis: client)
+            } catch let error as QueueError {
+                throw ValidationError(error.detail)
+            }
+            let result = try await body(queue)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+}
+
+/// Reads a JSON argument, answering bad JSON with a usage error.
+func parseJSON(_ text: String, option: String) throws -> JSONValue {
+    do {
+        return try JSONValue(json: text)
+    } catch {
+        throw ValidationError("\(option) is not valid JSON")
+    }
+}
+
+/// Prints a JSON object as one line.
+func printJSON(_ value: JSONValue) {
+    print(value.json)
+}
