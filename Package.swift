@@ -84,6 +84,11 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
+            name: "BullQueueTests",
+            dependencies: ["BullQueue", "RelayRedis"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
             name: "RelayRedisTests",
             dependencies: ["RelayRedis"],
             swiftSettings: upcomingFeatures

@@ -9,8 +9,8 @@ public struct KeepJobs: Sendable, Hashable {
     /// The JSON as given, stored back unchanged.
     let original: JSONValue
 
-    public static let all = KeepJobs(count: -1, age: nil, limit: nil, original: .bool(false))
-    public static let none = KeepJobs(count: 0, age: nil, limit: nil, original: .bool(true))
+    public static let keepAll = KeepJobs(count: -1, age: nil, limit: nil, original: .bool(false))
+    public static let keepNone = KeepJobs(count: 0, age: nil, limit: nil, original: .bool(true))
     public static func newest(_ count: Int) -> KeepJobs {
         KeepJobs(count: count, age: nil, limit: nil, original: .int(count))
     }
@@ -25,7 +25,7 @@ public struct KeepJobs: Sendable, Hashable {
     init?(json: JSONValue, key: String) throws {
         switch json {
         case .null: return nil
-        case .bool(let remove): self = remove ? .none : .all
+        case .bool(let remove): self = remove ? .keepNone : .keepAll
         case .int(let count) where count >= 0: self.init(count: count, age: nil, limit: nil, original: json)
         case .object(let object):
             let count = object["count"]?.intValue ?? -1

@@ -27,6 +27,11 @@ public struct QueueEvent: Sendable, Hashable {
     /// The due timestamp (ms) of a `delayed` event.
     public var dueAt: Int? { fields["delay"].flatMap { Int($0) } }
 
+    /// Reads a stream entry's id and flat field list; nil when it has no `event` field.
+    public static func make(id: String, fields: [String]) -> QueueEvent? {
+        QueueEvent(id: id, flatFields: fields)
+    }
+
     init?(id: String, flatFields: [String]) {
         var fields: [String: String] = [:]
         var index = 0

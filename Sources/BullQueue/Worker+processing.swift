@@ -94,7 +94,7 @@ extension Worker {
     private func finish(_ job: Job, token: String, completed: Bool, value: String, stacktrace: String?) async throws -> RedisValue {
         let keys = queue.keys
         let keep = (completed ? job.options.removeOnComplete ?? options.removeOnComplete
-            : job.options.removeOnFail ?? options.removeOnFail) ?? .all
+            : job.options.removeOnFail ?? options.removeOnFail) ?? .keepAll
         let reply = try await queue.redis.evaluate(
             queue.scripts.moveToFinished,
             keys: [keys.wait, keys.active, keys.prioritized, keys.delayed, keys.events, keys.meta, keys.limiter,

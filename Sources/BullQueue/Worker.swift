@@ -88,7 +88,7 @@ public final class Worker: Sendable {
 
     private func fetchLoop(_ jobs: inout DiscardingTaskGroup) async {
         var failures = 0
-        while await acquireSlot() {
+        while !Task.isCancelled, await acquireSlot() {
             do {
                 switch try await fetch(token: nextToken()) {
                 case .job(let job, let token):
@@ -103,7 +103,7 @@ public final class Worker: Sendable {
                 failures = 0
             } catch {
                 releaseSlot()
-                if isStopping { break }
+                if isStopping || Task.isCancelled { break }
                 failures += 1
                 eventSink.yield(.error("fetching a job failed: \(error)"))
                 logger.warning("fetching a job failed", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
@@ -159,6 +159,14 @@ public final class Worker: Sendable {
             defer { state.withLock { $0.blocking = nil } }
             _ = try await connection.send(RedisCommand("BZPOPMIN", queue.keys.marker, seconds))
         }
+    }
+
+    /// Takes the next job and locks it with `token` without processing it (BullMQ's `getNextJob`); nil when none
+    /// is ready. Nothing renews its lock: finish it, or let the stalled check recover it.
+    public func takeNextJob(token: String) async throws -> Job? {
+        try await queue.prepare()
+        if case .job(let job, _) = try await fetch(token: token) { return job }
+        return nil
     }
 
     enum FetchResult {
