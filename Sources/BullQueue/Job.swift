@@ -21,6 +21,8 @@ public struct Job: Sendable {
     /// Set when the job must fail without running (stalled too often, or a child failed).
     public let deferredFailure: String?
     public let parentKey: String?
+    /// Set by ``Queue/cancel(jobId:reason:)``: the job must stop, or not start.
+    public let cancelReason: String?
 
     /// The payload, parsed; `.null` when it is not valid JSON.
     public var data: JSONValue { (try? JSONValue(json: dataJSON)) ?? .null }
@@ -47,6 +49,7 @@ public struct Job: Sendable {
         progressJSON = fields["progress"]
         deferredFailure = fields["defa"]
         parentKey = fields["parentKey"]
+        cancelReason = fields["cxl"]
     }
 
     /// Reads a job from a flat `[field, value, field, value…]` reply.

@@ -136,3 +136,32 @@ extension Queue {
         max(0, try await redis.send("PTTL", keys.limiter).int ?? 0)
     }
 }
+
+/// What ``Queue/cancel(jobId:reason:)`` did.
+public enum CancelOutcome: Sendable, Equatable {
+    /// The job had not started; it is now failed.
+    case failedBeforeStart
+    /// The job is running; the Relay worker holding it was told to stop it.
+    case signalled
+    /// The job had already finished.
+    case alreadyFinished
+}
+
+extension Queue {
+    /// Cancels a job from any process: one not started fails at once, a running one is stopped by its Relay worker
+    /// and failed without retries. BullMQ workers are unaffected and finish their jobs as usual.
+    @discardableResult
+    public func cancel(jobId: String, reason: String = "cancelled by request") async throws -> CancelOutcome {
+        let code = try await redis.evaluate(
+            scripts.cancelJob,
+            keys: [keys.wait, keys.active, keys.prioritized, keys.delayed, keys.failed, keys.events, keys.meta, keys.paused],
+            arguments: [keys.base, jobId, reason, QueueClock.now(), keys.cancelChannel]
+        ).int ?? 0
+        switch code {
+        case 2: return .failedBeforeStart
+        case 1: return .signalled
+        case 0: return .alreadyFinished
+        default: throw QueueError.scriptCode(code, jobId: jobId, operation: "cancel")
+        }
+    }
+}

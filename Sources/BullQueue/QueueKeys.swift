@@ -30,6 +30,9 @@ public struct QueueKeys: Sendable, Hashable {
     public var stalledCheck: String { key("stalled-check") }
     public var waitingChildren: String { key("waiting-children") }
 
+    /// The pub/sub channel on which Relay workers hear of cancelled jobs (not a key; BullMQ ignores it).
+    public var cancelChannel: String { key("cancel") }
+
     /// The hash that holds a job.
     public func job(_ id: String) -> String { key(id) }
 }

@@ -20,11 +20,12 @@ struct QueueScripts: Sendable {
     let moveJobsToWait: RedisScript
     let promote: RedisScript
     let removeJob: RedisScript
+    let cancelJob: RedisScript
 
     /// Every script, for loading them at start-up.
     var all: [RedisScript] {
         [addJob, moveToActive, moveToFinished, moveToDelayed, retryJob, extendLocks, moveStalledJobsToWait,
-         updateProgress, addLog, pause, getState, drain, cleanJobsInSet, obliterate, moveJobsToWait, promote, removeJob]
+         updateProgress, addLog, pause, getState, drain, cleanJobsInSet, obliterate, moveJobsToWait, promote, removeJob, cancelJob]
     }
 
     /// The scripts, read once per process.
@@ -54,6 +55,7 @@ struct QueueScripts: Sendable {
         moveJobsToWait = try loader.script("moveJobsToWait")
         promote = try loader.script("promote")
         removeJob = try loader.script("removeJob")
+        cancelJob = try loader.script("cancelJob")
     }
 }
 

@@ -19,13 +19,36 @@ extension Worker {
                     keys: [queue.keys.stalled],
                     arguments: [queue.keys.base, options.lockDuration.milliseconds] + held.flatMap { [$0.0, $0.1] }
                 )
-                for jobId in lost.array?.compactMap(\.string) ?? [] {
+                let parts = lost.array ?? []
+                for jobId in parts.first?.array?.compactMap(\.string) ?? [] {
                     logger.warning("lock renewal failed", metadata: ["queue": "\(queue.name)", "job": "\(jobId)"])
                     eventSink.yield(.lockLost(jobId: jobId))
+                }
+                for jobId in parts.last?.array?.compactMap(\.string) ?? [] where parts.count == 2 {
+                    await cancelHeldJob(jobId)
                 }
             } catch {
                 eventSink.yield(.error("renewing locks failed: \(error)"))
             }
+        }
+    }
+
+    /// Stops the processor of a held job that ``Queue/cancel(jobId:reason:)`` cancelled.
+    func cancelHeldJob(_ jobId: String) async {
+        guard let held = state.withLock({ $0.held[jobId] }) else { return }
+        let reason = (try? await queue.redis.send("HGET", queue.keys.job(jobId), "cxl").string) ?? "cancelled"
+        logger.info("cancelling job", metadata: ["queue": "\(queue.name)", "job": "\(jobId)"])
+        held.cancel(reason)
+    }
+
+    /// Hears cancellations published by ``Queue/cancel(jobId:reason:)`` from any process.
+    func listenForCancellations(_ subscription: RedisSubscription) async {
+        do {
+            for try await message in subscription {
+                await cancelHeldJob(message.text)
+            }
+        } catch {
+            return
         }
     }
 

@@ -52,6 +52,7 @@ extension Worker {
     /// Runs the processor, honouring the job's timeout and cancellation; a deferred failure skips it.
     private func execute(_ job: Job, token: String) async -> Outcome {
         if let deferred = job.deferredFailure { return .failed(deferred, retryable: false) }
+        if let reason = job.cancelReason { return .failed("cancelled: \(reason)", retryable: false) }
         let context = JobContext(job: job, token: token, queue: queue)
         let processor = self.processor
         let stopReason = Mutex<String?>(nil)

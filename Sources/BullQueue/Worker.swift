@@ -6,7 +6,8 @@ import Synchronization
 /// Processes a queue's jobs, as a BullMQ worker does: blocks on the marker instead of polling, fetches the next job in
 /// the call that finishes the last, renews locks in batches, recovers stalled jobs, retries with backoff.
 ///
-/// Beyond BullMQ: a per-job timeout (`timeout` in the job's options, or ``WorkerOptions/defaultTimeout``).
+/// Beyond BullMQ: a per-job timeout (`timeout` in the job's options, or ``WorkerOptions/defaultTimeout``), and
+/// cancellation from any process with ``Queue/cancel(jobId:reason:)``.
 ///
 /// ```swift
 /// let worker = Worker(queue: queue, options: .init(concurrency: 10)) { context in
@@ -57,7 +58,10 @@ public final class Worker: Sendable {
     public func run() async throws {
         defer { eventSink.finish() }
         try await queue.prepare()
+        let cancellations = try await queue.redis.subscribe(to: [queue.keys.cancelChannel])
+        defer { cancellations.unsubscribe() }
         await withTaskGroup(of: Void.self) { background in
+            background.addTask { await self.listenForCancellations(cancellations) }
             background.addTask { await self.renewLocksPeriodically() }
             background.addTask { await self.checkStalledPeriodically() }
             await withDiscardingTaskGroup { jobs in

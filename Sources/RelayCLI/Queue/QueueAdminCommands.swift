@@ -138,3 +138,26 @@ struct QueuePromote: AsyncParsableCommand {
         }
     }
 }
+
+struct QueueCancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a job from any process: fail it if not started, stop it if a Relay worker runs it."
+    )
+    @OptionGroup var queue: QueueOptions
+    @Argument(help: "The job id.") var jobId: String
+    @Option(help: "Why, stored in failedReason.") var reason: String = "cancelled by request"
+
+    func run() async throws {
+        do {
+            let outcome = try await queue.withQueue { try await $0.cancel(jobId: jobId, reason: reason) }
+            switch outcome {
+            case .failedBeforeStart: print("failed before start")
+            case .signalled: print("signalled")
+            case .alreadyFinished: print("already finished")
+            }
+        } catch let error as QueueError {
+            throw ValidationError(error.detail)
+        }
+    }
+}

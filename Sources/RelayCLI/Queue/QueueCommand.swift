@@ -7,7 +7,7 @@ struct QueueCommand: AsyncParsableCommand {
         abstract: "Add, work and administer BullMQ-compatible queues.",
         subcommands: [
             QueueAdd.self, QueueWork.self, QueueCounts.self, QueueGet.self, QueuePause.self, QueueResume.self,
-            QueueDrain.self, QueueClean.self, QueueObliterate.self, QueueRetry.self, QueuePromote.self,
+            QueueDrain.self, QueueClean.self, QueueObliterate.self, QueueRetry.self, QueuePromote.self, QueueCancel.self,
         ]
     )
 }
