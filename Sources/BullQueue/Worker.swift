@@ -149,11 +149,15 @@ public final class Worker: Sendable {
     }
 
     /// Blocks on the marker until work may be there: a job added, or the next delayed job due.
+    ///
+    /// Redis checks blocking timeouts only about every 100 ms, so a delayed job's due time is kept by a local timer
+    /// that ends the wait with CLIENT UNBLOCK instead.
     private func waitForWork(nextDue: Int) async throws {
-        var timeout = options.drainDelay.milliseconds
-        if nextDue > 0 { timeout = min(timeout, max(1, nextDue - QueueClock.now())) }
-        let seconds = String(format: "%.3f", Double(max(timeout, 1)) / 1000)
-        try await queue.redis.withDedicatedConnection { connection in
+        let drainDelay = options.drainDelay.milliseconds
+        let untilDue = nextDue > 0 ? max(1, nextDue - QueueClock.now()) : Int.max
+        let seconds = String(format: "%.3f", Double(max(1, drainDelay)) / 1000)
+        let redis = queue.redis
+        try await redis.withDedicatedConnection { connection in
             let proceed = state.withLock { state -> Bool in
                 guard !state.stopping else { return false }
                 state.blocking = connection
@@ -161,6 +165,16 @@ public final class Worker: Sendable {
             }
             guard proceed else { return }
             defer { state.withLock { $0.blocking = nil } }
+            var timer: Task<Void, Never>?
+            if untilDue < drainDelay {
+                let clientID = try await connection.send(RedisCommand("CLIENT", "ID")).int ?? 0
+                timer = Task {
+                    try? await Task.sleep(for: .milliseconds(untilDue))
+                    guard !Task.isCancelled else { return }
+                    _ = try? await redis.send("CLIENT", "UNBLOCK", clientID)
+                }
+            }
+            defer { timer?.cancel() }
             _ = try await connection.send(RedisCommand("BZPOPMIN", queue.keys.marker, seconds))
         }
     }

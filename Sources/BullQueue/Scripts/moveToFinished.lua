@@ -19,7 +19,6 @@ if lock < 0 then return lock end
 if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
 
 local cap = eventsCap(KEYS[6])
-rcall("XTRIM", KEYS[5], "MAXLEN", "~", cap)
 local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
 if target == "completed" then
   rcall("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)
