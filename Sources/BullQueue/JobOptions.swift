@@ -22,6 +22,10 @@ public struct JobOptions: Sendable, Hashable {
     public var keepLogs: Int?
     /// Relay's own option, ignored by BullMQ workers: the longest a processor may run, in ms.
     public var timeout: Int?
+    /// The parent of a flow child: its id and queue key (`<prefix>:<queue>`); set by ``FlowProducer``.
+    public var parent: ParentReference?
+    /// What the parent does when this child fails for good.
+    public var parentFailurePolicy: ParentFailurePolicy?
     /// Options this type does not model, kept as they came.
     public var extra: [String: JSONValue]
 
@@ -29,7 +33,8 @@ public struct JobOptions: Sendable, Hashable {
         jobId: String? = nil, priority: Int? = nil, delay: Int? = nil, lifo: Bool? = nil, attempts: Int? = nil,
         backoff: Backoff? = nil, removeOnComplete: KeepJobs? = nil, removeOnFail: KeepJobs? = nil,
         deduplication: Deduplication? = nil, timestamp: Int? = nil, stackTraceLimit: Int? = nil,
-        keepLogs: Int? = nil, timeout: Int? = nil, extra: [String: JSONValue] = [:]
+        keepLogs: Int? = nil, timeout: Int? = nil, parent: ParentReference? = nil,
+        parentFailurePolicy: ParentFailurePolicy? = nil, extra: [String: JSONValue] = [:]
     ) {
         self.jobId = jobId
         self.priority = priority
@@ -44,13 +49,17 @@ public struct JobOptions: Sendable, Hashable {
         self.stackTraceLimit = stackTraceLimit
         self.keepLogs = keepLogs
         self.timeout = timeout
+        self.parent = parent
+        self.parentFailurePolicy = parentFailurePolicy
         self.extra = extra
     }
 
-    private static let modelled: Set<String> = [
-        "jobId", "priority", "delay", "lifo", "attempts", "backoff", "removeOnComplete", "removeOnFail",
-        "deduplication", "de", "timestamp", "stackTraceLimit", "keepLogs", "kl", "timeout",
-    ]
+    private static let modelled = Set(
+        [
+            "jobId", "priority", "delay", "lifo", "attempts", "backoff", "removeOnComplete", "removeOnFail",
+            "deduplication", "de", "timestamp", "stackTraceLimit", "keepLogs", "kl", "timeout", "parent",
+        ] + ParentFailurePolicy.allCases.flatMap { [$0.rawValue, $0.shortKey] }
+    )
 
     /// Reads options from a JSON object with BullMQ's long or short names; throws ``QueueError`` on bad input.
     public init(json value: JSONValue) throws {
@@ -87,6 +96,19 @@ public struct JobOptions: Sendable, Hashable {
         deduplication = try (object["deduplication"] ?? object["de"]).flatMap {
             $0 == .null ? nil : try Deduplication(json: $0)
         }
+        if let raw = object["parent"], raw != .null {
+            guard let id = raw["id"]?.stringValue, let queue = raw["queue"]?.stringValue else {
+                throw QueueError(.invalidOptions, "'parent' is {\"id\", \"queue\"}")
+            }
+            parent = ParentReference(id: id, queueKey: queue)
+        }
+        let policies = ParentFailurePolicy.allCases.filter {
+            (object[$0.rawValue] ?? object[$0.shortKey])?.boolValue == true
+        }
+        guard policies.count <= 1 else {
+            throw QueueError(.invalidOptions, "the parent failure options are mutually exclusive")
+        }
+        parentFailurePolicy = policies.first
         extra = object.filter { !Self.modelled.contains($0.key) }
         try validate()
     }
@@ -122,6 +144,8 @@ public struct JobOptions: Sendable, Hashable {
         if let stackTraceLimit { object["stackTraceLimit"] = .int(stackTraceLimit) }
         if let keepLogs { object["kl"] = .int(keepLogs) }
         if let timeout { object["timeout"] = .int(timeout) }
+        if let parent { object["parent"] = ["id": .string(parent.id), "queue": .string(parent.queueKey)] }
+        if let parentFailurePolicy { object[parentFailurePolicy.shortKey] = true }
         return .object(object)
     }
 }

@@ -35,9 +35,7 @@ public final class Queue: Sendable {
     @discardableResult
     public func add(_ name: String, data: JSONValue = .object([:]), options: JobOptions = JobOptions()) async throws -> String {
         let (keys, arguments) = try addArguments(name, data: data, options: options)
-        let reply = try await redis.evaluate(scripts.addJob, keys: keys, arguments: arguments)
-        guard let id = reply.string else { throw QueueError(.unexpectedReply, "addJob returned no id") }
-        return id
+        return try Self.addedID(try await redis.evaluate(scripts.addJob, keys: keys, arguments: arguments))
     }
 
     /// Adds jobs in one MULTI/EXEC round trip and returns their ids in order.
@@ -49,17 +47,14 @@ public final class Queue: Sendable {
         for index in replies.indices where replies[index].error?.code == "NOSCRIPT" {
             replies[index] = try await redis.evaluate(scripts.addJob, keys: prepared[index].0, arguments: prepared[index].1)
         }
-        return try replies.map { reply in
-            if let error = reply.error { throw error }
-            guard let id = reply.string else { throw QueueError(.unexpectedReply, "addJob returned no id") }
-            return id
-        }
+        return try replies.map(Self.addedID)
     }
 
-    private func addArguments(
+    func addArguments(
         _ name: String,
         data: JSONValue,
-        options: JobOptions
+        options: JobOptions,
+        waitForChildren: Bool = false
     ) throws -> ([any RedisArgumentConvertible], [any RedisArgumentConvertible]) {
         try options.validate()
         let timestamp = options.timestamp ?? QueueClock.now()
@@ -72,8 +67,26 @@ public final class Queue: Sendable {
             options.delay ?? 0, options.priority ?? 0, options.lifo == true ? "1" : "0",
             options.deduplication?.id ?? "", options.deduplication?.ttl ?? 0,
             options.deduplication?.extend == true ? "1" : "0",
+            options.parent?.jobKey ?? "", parentField(options), waitForChildren ? "1" : "0",
         ]
         return (keys, arguments)
+    }
+
+    /// The child's `parent` field: `{"id", "queueKey"}` and the failure policy's flag.
+    private func parentField(_ options: JobOptions) -> String {
+        guard let parent = options.parent else { return "" }
+        var object: [String: JSONValue] = ["id": .string(parent.id), "queueKey": .string(parent.queueKey)]
+        if let policy = options.parentFailurePolicy { object[policy.shortKey] = true }
+        return JSONValue.object(object).json
+    }
+
+    static func addedID(_ reply: RedisValue) throws -> String {
+        if let error = reply.error { throw error }
+        if case .integer(-5) = reply { throw QueueError(.jobNotFound, "the parent job does not exist") }
+        guard case .bulkString = reply, let id = reply.string else {
+            throw QueueError(.unexpectedReply, "addJob returned no id")
+        }
+        return id
     }
 
     // MARK: Job updates

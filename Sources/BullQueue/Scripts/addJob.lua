@@ -2,8 +2,9 @@
 -- KEYS: 1 wait, 2 prioritized, 3 delayed, 4 meta, 5 id, 6 events, 7 marker, 8 pc, 9 active
 -- ARGV: 1 base key, 2 custom job id ("" for the counter), 3 name, 4 data JSON, 5 opts JSON (short keys),
 --       6 timestamp ms, 7 delay ms, 8 priority, 9 lifo ("1"), 10 deduplication id, 11 deduplication ttl ms,
---       12 deduplication extend ("1")
--- Returns the job id: the new one, the existing one for a duplicate custom id, or the owner of the deduplication id.
+--       12 deduplication extend ("1"), 13 parent job key (""), 14 parent JSON (""), 15 wait for children ("1")
+-- Returns the job id: the new one, the existing one for a duplicate custom id, or the owner of the deduplication id;
+-- -5 when the parent does not exist.
 -- @include queueState
 
 local base = ARGV[1]
@@ -12,6 +13,9 @@ local jobId = ARGV[2]
 if jobId == "" then jobId = tostring(counter) end
 local jobKey = base .. jobId
 local cap = eventsCap(KEYS[4])
+
+local parentKey = ARGV[13]
+if parentKey ~= "" and rcall("EXISTS", parentKey) == 0 then return -5 end
 
 if rcall("EXISTS", jobKey) == 1 then
   emit(KEYS[6], cap, "duplicated", "jobId", jobId)
@@ -48,10 +52,20 @@ if dedupId ~= "" then
   table.insert(fields, "deid")
   table.insert(fields, dedupId)
 end
+if parentKey ~= "" then
+  table.insert(fields, "parentKey")
+  table.insert(fields, parentKey)
+  table.insert(fields, "parent")
+  table.insert(fields, ARGV[14])
+  rcall("SADD", parentKey .. ":dependencies", jobKey)
+end
 rcall("HSET", jobKey, unpack(fields))
 emit(KEYS[6], cap, "added", "jobId", jobId, "name", ARGV[3])
 
-if delay > 0 then
+if ARGV[15] == "1" then
+  rcall("ZADD", base .. "waiting-children", timestamp, jobId)
+  emit(KEYS[6], cap, "waiting-children", "jobId", jobId)
+elseif delay > 0 then
   local due = timestamp + delay
   rcall("ZADD", KEYS[3], delayedScore(KEYS[3], due), jobId)
   emit(KEYS[6], cap, "delayed", "jobId", jobId, "delay", due)

@@ -5,15 +5,20 @@
 --       6 return value JSON or failed reason, 7 stacktrace JSON (""), 8 attempts allowed,
 --       9 keep count (-1 all, 0 none), 10 keep age seconds (""), 11 keep limit, 12 fetch next ("1"),
 --       13 lock duration ms, 14 limiter max (""), 15 limiter duration ms (""), 16 worker name ("")
--- Returns -1 missing job, -2 missing lock, -3 not active, -4 pending children, -6 lock held by another token;
+-- Returns -1 missing job, -2 missing lock, -3 not active, -4 pending children, -6 lock held by another token,
+-- -9 a child failed with failParentOnFailure;
 -- else 0, or the fetchJob tuple when fetching the next job.
 -- @include queueState
 -- @include fetchJob
+-- @include parents
 
 local base, jobId, token, now, target = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local jobKey = base .. jobId
 if rcall("EXISTS", jobKey) == 0 then return -1 end
-if target == "completed" and rcall("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
+if target == "completed" then
+  if rcall("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
+  if rcall("ZCARD", jobKey .. ":unsuccessful") > 0 then return -9 end
+end
 local lock = releaseLock(jobKey, token, KEYS[10], jobId)
 if lock < 0 then return lock end
 if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
@@ -33,6 +38,15 @@ else
   end
 end
 releaseDeduplication(base, jobKey, jobId)
+
+local parent = rcall("HMGET", jobKey, "parentKey", "parent")
+if parent[1] then
+  if target == "completed" then
+    childCompleted(parent[1], jobKey, ARGV[6], now)
+  else
+    childFailed(parent[1], jobKey, parent[2], ARGV[6], now)
+  end
+end
 
 local keepCount = tonumber(ARGV[9])
 if keepCount == 0 then
