@@ -24,9 +24,10 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
 
   local maxJobs = tonumber(meta[3] or limiterMax)
   local duration = tonumber(limiterDuration) or tonumber(meta[4])
-  if maxJobs then
-    local ttl = rcall("PTTL", k.limiter)
-    if ttl > 0 and (tonumber(rcall("GET", k.limiter)) or 0) >= maxJobs then return {0, 0, ttl, 0} end
+  -- Without a limit, only a manual rate limit (the counter set to 2^53 - 1) holds workers back.
+  local ttl = rcall("PTTL", k.limiter)
+  if ttl > 0 and (tonumber(rcall("GET", k.limiter)) or 0) >= (maxJobs or 9007199254740991) then
+    return {0, 0, ttl, 0}
   end
   if pausedOrMaxed then return {0, 0, 0, 0} end
 
