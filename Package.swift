@@ -20,12 +20,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev: the RESP encoder and reply reader.
         .systemLibrary(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "RelayJSON",
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "RelayRedis",
@@ -39,13 +44,17 @@ let package = Package(
         ),
         .target(
             name: "BullQueue",
-            dependencies: ["RelayRedis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RelayRedis", "RelayJSON", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Scripts")],
             swiftSettings: upcomingFeatures
         ),
         .target(
             name: "RelayProviders",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RelayJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .target(

@@ -72,8 +72,7 @@ extension Queue {
         guard count > 0 else { throw QueueError(.invalidOptions, "count must be positive") }
         while try await redis.evaluate(
             scripts.moveJobsToWait,
-            keys: [keys.key(state.keySuffix!), keys.wait, keys.prioritized, keys.pc, keys.events, keys.meta,
-                   keys.marker, keys.active],
+            keys: [keys.key(state.keySuffix!), keys.wait, keys.events, keys.meta, keys.marker, keys.active],
             arguments: [keys.base, count, finishedBefore, state.rawValue]
         ).int == 1 {}
     }

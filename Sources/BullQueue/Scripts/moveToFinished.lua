@@ -15,7 +15,7 @@
 local base, jobId, token, now, target = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local jobKey = base .. jobId
 if rcall("EXISTS", jobKey) == 0 then return -1 end
-if target == "completed" then
+if target == "completed" and rcall("EXISTS", jobKey .. ":dependencies", jobKey .. ":unsuccessful") > 0 then
   if rcall("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
   if rcall("ZCARD", jobKey .. ":unsuccessful") > 0 then return -9 end
 end
@@ -37,9 +37,12 @@ else
     emit(KEYS[5], cap, "retries-exhausted", "jobId", jobId, "attemptsMade", attemptsMade)
   end
 end
-releaseDeduplication(base, jobKey, jobId)
-
-local parent = rcall("HMGET", jobKey, "parentKey", "parent")
+local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent")
+if links[1] then
+  local dedupKey = base .. "de:" .. links[1]
+  if rcall("GET", dedupKey) == jobId then rcall("DEL", dedupKey) end
+end
+local parent = {links[2], links[3]}
 if parent[1] then
   if target == "completed" then
     childCompleted(parent[1], jobKey, ARGV[6], now)

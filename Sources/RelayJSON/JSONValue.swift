@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON value: job data, return values and progress, which BullMQ stores as JSON text.
+/// A JSON value: job data, return values and progress (which BullMQ stores as JSON text), provider payloads.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
