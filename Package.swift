@@ -53,6 +53,8 @@ let package = Package(
             dependencies: [
                 "RelayJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcomingFeatures
@@ -95,6 +97,15 @@ let package = Package(
         .testTarget(
             name: "BullQueueTests",
             dependencies: ["BullQueue", "RelayRedis"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "RelayProvidersTests",
+            dependencies: [
+                "RelayProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

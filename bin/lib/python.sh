@@ -8,7 +8,8 @@
 RELAY_VENV="$RELAY_ROOT/.venv"
 RELAY_PYTHON_REQUIREMENTS='bullmq==3.4.4
 pytest==9.2.0
-pytest-asyncio==1.5.0'
+pytest-asyncio==1.5.0
+llmock==0.2.2'
 
 # True when every pinned package's import directory is in the venv (a cheap completeness check, no imports).
 _venv_has_packages() {

@@ -1,4 +1,0 @@
-/// Provider clients (OpenAI, Anthropic, simulated), circuit breakers and routing.
-///
-/// This target depends on neither Redis nor the web server; the providers arrive with the workers issue.
-public enum RelayProviders {}
