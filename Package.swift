@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev: the RESP encoder and reply reader.
@@ -66,7 +67,14 @@ let package = Package(
         ),
         .target(
             name: "RelayWorkers",
-            dependencies: ["BullQueue", "RelayProviders", "RelayLedger"],
+            dependencies: [
+                "BullQueue",
+                "RelayProviders",
+                "RelayLedger",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Scripts")],
             swiftSettings: upcomingFeatures
         ),
         .target(
@@ -106,6 +114,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "RelayWorkersTests",
+            dependencies: ["RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

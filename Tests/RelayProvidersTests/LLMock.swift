@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import RelayProviders
 import Foundation
 import NIOPosix
 import Testing
@@ -46,7 +47,7 @@ final class LLMock: @unchecked Sendable {
 
     deinit { stop() }
 
-    static let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
+    static let httpClient = ProviderHTTPClient.make()
 
     private static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,0 +1,118 @@
+import BullQueue
+import Foundation
+import Logging
+import RelayJSON
+import RelayProviders
+import RelayRedis
+import Synchronization
+
+/// Runs LLM jobs: routes each request along its provider chain and streams the results to the job's ``JobStream``.
+///
+/// Once a chunk went out, a failure is final (a retry would send the client a second, different text); before
+/// that, the job's own attempts and backoff apply.
+public struct LLMJobHandler: Sendable {
+    public let configuration: WorkersConfiguration
+    public let providers: [String: any LLMProvider]
+    public let router: ProviderRouter
+    public let redis: RedisClient
+    let logger: Logger
+
+    public init(
+        configuration: WorkersConfiguration, providers: [String: any LLMProvider], router: ProviderRouter,
+        redis: RedisClient, logger: Logger = Logger(label: "relay.workers")
+    ) {
+        self.configuration = configuration
+        self.providers = providers
+        self.router = router
+        self.redis = redis
+        self.logger = logger
+    }
+
+    /// The processor a pool's ``Worker`` runs.
+    public func process(_ context: JobContext, queue: String, timeout: Int) async throws -> JSONValue {
+        let payload: LLMJobPayload
+        do {
+            payload = try JSONDecoder().decode(LLMJobPayload.self, from: Data(context.job.dataJSON.utf8))
+        } catch {
+            throw UnrecoverableError("INVALID_REQUEST: the job's data is not an LLM request")
+        }
+        let stream = JobStream(redis: redis, queue: queue, jobId: context.job.id)
+        let sequence = MessageSequence()
+        let next = { @Sendable in sequence.next() }
+        let chain = self.chain(for: payload)
+        guard !chain.isEmpty else {
+            try await stream.publish(["seq": .int(next()), "type": "error", "error": ["code": "INVALID_REQUEST", "message": .string("no provider serves model '\(payload.request.model)'")]])
+            throw UnrecoverableError("INVALID_REQUEST: no provider serves model '\(payload.request.model)'")
+        }
+        let deadline = ContinuousClock.now + .milliseconds(timeout)
+        do {
+            let result = try await router.run(payload.request, chain: chain, deadline: deadline) { event in
+                switch event {
+                case .text(let text):
+                    try await stream.publish(["seq": .int(next()), "type": "chunk", "data": .string(text)])
+                case .embeddings(let vectors):
+                    try await stream.publish(["seq": .int(next()), "type": "embedding", "data": .array(vectors.map { .array($0.map(JSONValue.double)) })])
+                case .usage, .finish:
+                    break
+                }
+            }
+            let usage = Self.usageJSON(result.usage)
+            try await stream.publish([
+                "seq": .int(next()), "type": "done", "usage": usage, "provider": .string(result.provider),
+                "fallback": .bool(result.fallbackUsed), "finishReason": result.finishReason.map(JSONValue.string) ?? .null,
+            ])
+            return [
+                "text": .string(result.text), "usage": usage, "provider": .string(result.provider),
+                "fallback": .bool(result.fallbackUsed), "userId": .string(payload.userId),
+            ]
+        } catch {
+            let (code, message) = Self.describe(error)
+            let final = sequence.current > 0 || context.job.attemptsMade + 1 >= context.job.attemptsAllowed
+                || code == "CANCELLED" || code == "INVALID_REQUEST"
+            if final {
+                _ = try? await stream.publish(["seq": .int(next()), "type": "error", "error": ["code": .string(code), "message": .string(message)]])
+                throw UnrecoverableError("\(code): \(message)")
+            }
+            throw error
+        }
+    }
+
+    private func chain(for payload: LLMJobPayload) -> [any LLMProvider] {
+        var ids = configuration.chain(for: payload.request.model, kind: payload.request.kind) ?? []
+        if let preferred = payload.provider.map(Self.providerAlias), preferred != "auto" {
+            ids = ids.filter { $0 == preferred } + ids.filter { $0 != preferred }
+        }
+        return ids.compactMap { providers[$0] }
+    }
+
+    /// The WebSocket protocol's provider names map to `workers.yml` ids: `claude` is the `anthropic` provider.
+    static func providerAlias(_ name: String) -> String { name == "claude" ? "anthropic" : name }
+
+    static func usageJSON(_ usage: TokenUsage) -> JSONValue {
+        [
+            "promptTokens": .int(usage.promptTokens), "completionTokens": .int(usage.completionTokens),
+            "totalTokens": .int(usage.totalTokens), "estimated": .bool(usage.estimated),
+        ]
+    }
+
+    /// The client-facing error code and message for a failure.
+    static func describe(_ error: any Error) -> (String, String) {
+        switch error {
+        case let error as AllProvidersFailedError: return ("ALL_PROVIDERS_FAILED", error.description)
+        case let error as ProviderError where error.code == .timeout: return ("TIMEOUT", error.description)
+        case let error as ProviderError where error.code == .cancelled: return ("CANCELLED", "the request was cancelled")
+        case let error as ProviderError where error.code == .invalidRequest: return ("INVALID_REQUEST", error.message)
+        case let error as ProviderError: return ("PROVIDER_ERROR", error.description)
+        case is CancellationError: return ("CANCELLED", "the request was cancelled")
+        default: return ("INTERNAL", "the worker failed")
+        }
+    }
+}
+
+/// The sequence numbers of one job's messages, from 1.
+final class MessageSequence: Sendable {
+    private let value = Mutex(0)
+
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    var current: Int { value.withLock { $0 } }
+}
