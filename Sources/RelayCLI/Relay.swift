@@ -6,6 +6,6 @@ struct Relay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay",
         abstract: "Relay, an AI gateway: ingress, queue and workers over Redis.",
-        subcommands: [Serve.self, Dev.self, QueueCommand.self, Bench.self]
+        subcommands: [Serve.self, Work.self, Dev.self, QueueCommand.self, Bench.self]
     )
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Logging
 import RelayIngress
+import RelayProviders
 import RelayRedis
+import RelayWorkers
 import ServiceLifecycle
 import UnixSignals
 
@@ -13,7 +15,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var serve: ServeOptions
 
     func run() async throws {
-        try await RelayRuntime.run(redis: redis, serve: serve, name: "serve")
+        try await RelayRuntime.run(redis: redis, serve: serve, workers: nil, name: "serve")
     }
 }
 
@@ -21,36 +23,51 @@ struct Serve: AsyncParsableCommand {
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every Relay component in one process (what bin/dev starts).",
-        discussion: "Today that is the ingress; worker pools join it as they land."
+        discussion: "The ingress and every worker pool of workers.yml (the simulated provider unless API keys are set)."
     )
 
     @OptionGroup var redis: RedisOptions
     @OptionGroup var serve: ServeOptions
+    @OptionGroup var workers: WorkersOptions
 
     func run() async throws {
-        try await RelayRuntime.run(redis: redis, serve: serve, name: "dev")
+        let configuration = try workers.load()
+        try await RelayRuntime.run(redis: redis, serve: serve, workers: (configuration, []), name: "dev")
     }
 }
 
 /// Wires the services of a Relay process into one `ServiceGroup`.
 enum RelayRuntime {
-    static func run(redis redisOptions: RedisOptions, serve: ServeOptions, name: String) async throws {
+    static func run(
+        redis redisOptions: RedisOptions,
+        serve: ServeOptions?,
+        workers: (WorkersConfiguration, [String])?,
+        name: String
+    ) async throws {
         var logger = Logger(label: "relay")
         logger.logLevel = .info
         let redisConfiguration = try redisOptions.configuration()
-        let ingressConfiguration = try serve.configuration()
         let redis = RedisClient(configuration: redisConfiguration, logger: logger)
-        let app = Ingress.application(configuration: ingressConfiguration, redis: redis, logger: logger)
-        logger.info(
-            "relay \(name) starting",
-            metadata: ["port": "\(ingressConfiguration.port)", "redis": "\(redisConfiguration)"]
-        )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app), .init(service: RedisClientService(client: redis))],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let serve {
+            let ingressConfiguration = try serve.configuration()
+            let app = Ingress.application(
+                configuration: ingressConfiguration, redis: redis, workers: workers?.0, logger: logger
             )
+            services.append(.init(service: app))
+            logger.info("ingress on port \(ingressConfiguration.port)")
+        }
+        if let (configuration, only) = workers {
+            let httpClient = ProviderHTTPClient.make()
+            let pools = try WorkerPools(configuration: configuration, redis: redis, httpClient: httpClient, only: only, logger: logger)
+            services.append(.init(service: WorkerPoolsService(pools: pools, httpClient: httpClient)))
+            let names = only.isEmpty ? configuration.pools.map(\.name) : only
+            logger.info("worker pools: \(names.joined(separator: ", "))")
+        }
+        services.append(.init(service: RedisClientService(client: redis)))
+        logger.info("relay \(name) starting", metadata: ["redis": "\(redisConfiguration)"])
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
     }

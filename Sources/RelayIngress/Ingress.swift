@@ -1,13 +1,17 @@
+import Foundation
 import Hummingbird
 import Logging
+import RelayProviders
 import RelayRedis
+import RelayWorkers
 
-/// The HTTP front of Relay. For now: `GET /healthz` (alive) and `GET /readyz` (Redis reachable).
+/// The HTTP front of Relay. For now: health, readiness, and the provider and model catalogue.
 public enum Ingress {
     /// Builds the ingress application; run it inside a `ServiceGroup`.
     public static func application(
         configuration: IngressConfiguration,
         redis: RedisClient,
+        workers: WorkersConfiguration?,
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -27,6 +31,11 @@ public enum Ingress {
                 status: ready ? .ok : .serviceUnavailable,
                 response: HealthReport(status: ready ? "ok" : "unavailable", checks: ["redis": redisCheck])
             )
+        }
+        if let workers {
+            let catalogue = ProviderCatalogue(configuration: workers, circuits: RedisCircuitStore(redis: redis))
+            router.get("api/providers") { _, _ in try await catalogue.providers() }
+            router.get("api/models") { _, _ in catalogue.models() }
         }
         return Application(
             router: router,

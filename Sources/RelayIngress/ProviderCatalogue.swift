@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import RelayProviders
+import RelayWorkers
+
+/// `GET /api/providers` and `GET /api/models`: what workers.yml declares, with each provider's live circuit state.
+struct ProviderCatalogue: Sendable {
+    let configuration: WorkersConfiguration
+    let circuits: RedisCircuitStore
+
+    struct ProviderStatus: ResponseEncodable {
+        var id: String
+        var kind: String
+        var enabled: Bool
+        var baseURL: String
+        var circuit: String
+        var successes: Int
+        var failures: Int
+        var errorRate: Double
+        var openedAt: Int?
+        var models: [String]
+    }
+
+    struct ProviderList: ResponseEncodable {
+        var providers: [ProviderStatus]
+    }
+
+    struct ModelEntry: ResponseEncodable {
+        var id: String
+        var providers: [String]
+        var contextWindow: Int
+        var capabilities: [String]
+        var pricePer1KInput: Double
+        var pricePer1KOutput: Double
+    }
+
+    struct ModelList: ResponseEncodable {
+        var models: [ModelEntry]
+    }
+
+    func providers() async throws -> ProviderList {
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        var list: [ProviderStatus] = []
+        for provider in configuration.providers.values.sorted(by: { $0.id < $1.id }) {
+            let snapshot = try await circuits.snapshot(provider.id, settings: configuration.breaker, now: now)
+            list.append(ProviderStatus(
+                id: provider.id, kind: provider.kind.rawValue, enabled: provider.enabled, baseURL: provider.baseURL,
+                circuit: snapshot.state.rawValue, successes: snapshot.successes, failures: snapshot.failures,
+                errorRate: snapshot.errorRate, openedAt: snapshot.openedAt, models: provider.models.keys.sorted()
+            ))
+        }
+        return ProviderList(providers: list)
+    }
+
+    /// Routed models, with the details of the first provider that serves each.
+    func models() -> ModelList {
+        let entries = configuration.routes.keys.sorted().compactMap { model -> ModelEntry? in
+            guard let chain = configuration.routes[model],
+                let info = chain.lazy.compactMap({ configuration.providers[$0]?.models[model] }).first
+            else { return nil }
+            return ModelEntry(
+                id: model, providers: chain, contextWindow: info.contextWindow, capabilities: info.capabilities,
+                pricePer1KInput: info.inputPricePer1K, pricePer1KOutput: info.outputPricePer1K
+            )
+        }
+        return ModelList(models: entries)
+    }
+}
