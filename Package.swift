@@ -121,7 +121,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayWorkersTests",
-            dependencies: ["RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis"],
+            dependencies: [
+                "RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

@@ -100,6 +100,8 @@ public struct ProviderRouter: Sendable {
                         }
                         try await onEvent(event)
                     }
+                    // A cancelled consumer sees the stream end quietly; that is not a finished answer.
+                    if Task.isCancelled { throw ProviderError(.cancelled, provider: providerID, message: "cancelled") }
                     let finalUsage = usage ?? TokenUsage.estimate(prompt: request.promptText, completion: text)
                     return RouteResult(
                         provider: providerID, fallbackUsed: false, text: text, embeddings: embeddings,

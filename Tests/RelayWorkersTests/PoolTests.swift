@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BullQueue
 import Foundation
+import NIOCore
 import NIOPosix
 import RelayProviders
 import RelayRedis
@@ -91,5 +92,64 @@ struct PoolTests {
         let (messages, job) = try await run(try Self.configuration(queue: queue), payload: LLMJobPayload(userId: "u1", request: request))
         #expect(messages.last?["error"]?["code"] == "INVALID_REQUEST")
         #expect(job?.failedReason?.hasPrefix("INVALID_REQUEST") == true)
+    }
+}
+
+@Suite("Cancelling an LLM job mid-stream", .enabled(if: ProcessInfo.processInfo.environment["RELAY_LLMOCK"] != nil))
+struct CancelMidStreamTests {
+    @Test("a cancel from another process aborts the upstream stream and ends the job with CANCELLED")
+    func cancelMidStream() async throws {
+        let port = Int.random(in: 42000..<48000)
+        let llmock = Process()
+        llmock.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["RELAY_LLMOCK"]!)
+        llmock.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning", "--stream-chunk-delay-ms", "300"]
+        llmock.standardOutput = FileHandle.nullDevice
+        llmock.standardError = FileHandle.nullDevice
+        try llmock.run()
+        defer { kill(llmock.processIdentifier, SIGKILL); llmock.waitUntilExit() }
+        let queueName = "pool-\(UUID().uuidString.prefix(8))"
+        let yaml = """
+            pools:
+              chat: { queue: \(queueName), concurrency: 2, kinds: [chat], timeout: 20000 }
+            providers:
+              mock: { kind: openai, baseURL: "http://127.0.0.1:\(port)/v1", models: { m: { contextWindow: 10, capabilities: [chat], price: { input: 1 } } } }
+            routing:
+              m: [mock]
+            """
+        let configuration = try WorkersConfiguration.parse(yaml, file: "t.yml", environment: [:])
+        let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+        let redis = try RedisClient(url: url)
+        let queue = try Queue(name: queueName, redis: redis)
+        for _ in 0..<200 {
+            let probe = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/models")
+            if (try? await PoolTests.httpClient.execute(probe, timeout: .seconds(1))) != nil { break }
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        let pools = try WorkerPools(configuration: configuration, redis: redis, httpClient: PoolTests.httpClient)
+        let running = Task { try await pools.run() }
+        let id = "job-\(UUID().uuidString.prefix(8))"
+        let subscription = try await redis.subscribe(to: [JobStream.channel(queue: queueName, jobId: id)])
+        let payload = LLMJobPayload(userId: "u", request: LLMRequest(kind: .chat, model: "m", messages: [ChatMessage(role: "user", content: "a long story")]))
+        let data = try JSONValue(json: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self))
+        _ = try await queue.add("llm", data: data, options: JobOptions(jobId: id))
+        var last: JSONValue?
+        var cancelledAt: ContinuousClock.Instant?
+        for try await message in subscription {
+            let value = try JSONValue(json: message.text)
+            last = value
+            if value["type"] == "chunk", cancelledAt == nil {
+                cancelledAt = .now
+                let other = try RedisClient(url: url)
+                #expect(try await Queue(name: queueName, redis: other).cancel(jobId: id, reason: "client left") == .signalled)
+                await other.close()
+            }
+            if value["type"] == "done" || value["type"] == "error" { break }
+        }
+        #expect(last?["error"]?["code"] == "CANCELLED", "last message: \(last?.json ?? "none")")
+        #expect(ContinuousClock.now - (cancelledAt ?? .now) < .seconds(2))
+        pools.shutdown()
+        try await running.value
+        try await queue.obliterate(force: true)
+        await redis.close()
     }
 }
