@@ -120,7 +120,7 @@ extension Worker {
             reply = try await queue.redis.evaluate(
                 queue.scripts.moveToDelayed,
                 keys: [keys.active, keys.delayed, keys.events, keys.meta, keys.marker, keys.stalled],
-                arguments: [keys.base, job.id, token, QueueClock.now(), delay, reason, stacktrace]
+                arguments: [keys.base, job.id, token, delay, reason, stacktrace]
             )
         } else {
             reply = try await queue.redis.evaluate(

@@ -1,6 +1,7 @@
 -- moveToDelayed: an attempt failed and the job waits for its backoff before the next attempt.
 -- KEYS: 1 active, 2 delayed, 3 events, 4 meta, 5 marker, 6 stalled
--- ARGV: 1 base key, 2 job id, 3 lock token, 4 now ms, 5 delay ms, 6 failed reason, 7 stacktrace JSON ("")
+-- ARGV: 1 base key, 2 job id, 3 lock token, 4 delay ms, 5 failed reason, 6 stacktrace JSON ("")
+-- The due time is the server's clock plus the delay, so it matches the event's own timestamp exactly.
 -- Returns 0, or -1 missing job, -2 missing lock, -3 not active, -6 lock held by another token.
 -- @include queueState
 
@@ -12,11 +13,11 @@ if lock < 0 then return lock end
 if rcall("LREM", KEYS[1], -1, jobId) == 0 then return -3 end
 
 local cap = eventsCap(KEYS[4])
-local delay = tonumber(ARGV[5])
-local due = tonumber(ARGV[4]) + delay
+local delay = tonumber(ARGV[4])
+local due = serverNow() + delay
 rcall("HINCRBY", jobKey, "atm", 1)
-rcall("HSET", jobKey, "delay", delay, "failedReason", ARGV[6])
-if ARGV[7] ~= "" then rcall("HSET", jobKey, "stacktrace", ARGV[7]) end
+rcall("HSET", jobKey, "delay", delay, "failedReason", ARGV[5])
+if ARGV[6] ~= "" then rcall("HSET", jobKey, "stacktrace", ARGV[6]) end
 rcall("ZADD", KEYS[2], delayedScore(KEYS[2], due), jobId)
 emit(KEYS[3], cap, "delayed", "jobId", jobId, "delay", due)
 addDelayMarker(KEYS[5], KEYS[2])

@@ -12,6 +12,12 @@ local function eventsCap(metaKey)
   return tonumber(cap)
 end
 
+-- Milliseconds since the epoch by the Redis server's clock.
+local function serverNow()
+  local time = rcall("TIME")
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
 local function emit(eventsKey, cap, ...)
   rcall("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", ...)
 end
