@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "relay", targets: ["RelayCLI"]),
         .library(name: "RelayRedis", targets: ["RelayRedis"]),
         .library(name: "BullQueue", targets: ["BullQueue"]),
+        .library(name: "RelayLedger", targets: ["RelayLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -20,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev: the RESP encoder and reply reader.
@@ -50,7 +54,15 @@ let package = Package(
         ),
         .target(
             name: "RelayLedger",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .target(
@@ -76,6 +88,7 @@ let package = Package(
                 "BullQueue",
                 "RelayIngress",
                 "RelayWorkers",
+                "RelayLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -86,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "BullQueueTests",
             dependencies: ["BullQueue", "RelayRedis"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "RelayLedgerTests",
+            dependencies: ["RelayLedger", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
