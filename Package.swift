@@ -103,7 +103,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayLedgerTests",
-            dependencies: ["RelayLedger", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "RelayLedger",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

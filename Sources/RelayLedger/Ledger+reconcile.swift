@@ -1,6 +1,6 @@
 import PostgresNIO
 extension Ledger {
-    /// What ``Ledger/reconcile(olderThan:limit:)`` closed.
+    /// What ``Ledger/reconcile(olderThan:userId:limit:)`` closed.
     public struct ReconcileReport: Sendable, Hashable {
         /// Open reservations that had a usage log: settled by it.
         public var settled: [String] = []
@@ -18,7 +18,10 @@ extension Ledger {
     /// The rule, applied per job under the job's lock: a usage log exists (the provider answered and the worker
     /// logged it) → settle by the log; no usage log → refund. `olderThan` must exceed the longest job and the
     /// longest expected Postgres outage, or a spooled settle would find its job already refunded.
-    public func reconcile(olderThan: Duration, limit: Int = 10_000) async throws -> ReconcileReport {
+    /// - Parameter userId: only this user's reservations (all users' when `nil`).
+    public func reconcile(olderThan: Duration, userId: String? = nil, limit: Int = 10_000) async throws
+        -> ReconcileReport
+    {
         guard olderThan >= .zero, limit > 0 else {
             throw LedgerError(.invalidArgument, "reconcile needs a non-negative age and a positive limit")
         }
@@ -29,6 +32,7 @@ extension Ledger {
                 """
                 SELECT e.job_id FROM ledger_entries e
                 WHERE e.kind = 'reserve' AND e.created_at < now() - make_interval(secs => \(seconds))
+                  AND (\(userId)::TEXT IS NULL OR e.user_id = \(userId))
                   AND NOT EXISTS (
                       SELECT 1 FROM ledger_entries c WHERE c.job_id = e.job_id AND c.kind IN ('settle', 'refund')
                   )
