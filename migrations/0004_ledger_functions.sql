@@ -166,8 +166,8 @@ BEGIN
     IF r_outcome IN ('refunded', 'no_reservation') THEN
         INSERT INTO usage_logs (user_id, job_id, request_kind, provider, model, prompt_tokens, completion_tokens,
             tokens_exact, credits, latency_ms, status, fallback_used, started_at, finished_at)
-        VALUES (r_user, p_job, coalesce(p_request_kind, 'unknown'), coalesce(p_provider, ''),
-            coalesce(p_model, ''), coalesce(p_prompt, 0), coalesce(p_completion, 0), coalesce(p_exact, false), 0,
+        VALUES (r_user, p_job, coalesce(p_request_kind, 'unknown'), coalesce(p_provider, 'unknown'),
+            coalesce(p_model, 'unknown'), coalesce(p_prompt, 0), coalesce(p_completion, 0), coalesce(p_exact, false), 0,
             p_latency, p_status, coalesce(p_fallback, false), p_started, p_finished)
         ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, credits = 0;
     END IF;

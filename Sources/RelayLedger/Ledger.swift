@@ -22,7 +22,10 @@ public final class Ledger: Service, Sendable {
     public init(configuration: LedgerConfiguration, logger: Logger = Logger(label: "relay.ledger")) {
         self.configuration = configuration
         self.logger = logger
-        self.client = PostgresClient(configuration: configuration.postgres, backgroundLogger: logger)
+        // The pool logs every failed connection attempt; the ledger reports unavailability itself.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        self.client = PostgresClient(configuration: configuration.postgres, backgroundLogger: poolLogger)
         self.spool = Spool(directory: configuration.spoolDirectory)
         self.alerts = AlertNotifier(
             webhookURL: configuration.alertWebhookURL,
