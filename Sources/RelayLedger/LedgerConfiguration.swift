@@ -16,6 +16,12 @@ public struct LedgerConfiguration: Sendable {
     /// The longest one webhook POST may take.
     public var alertWebhookTimeout: Duration = .seconds(5)
 
+    /// The most Postgres connections the ledger's pool opens.
+    public var maximumConnections: Int {
+        get { postgres.options.maximumConnections }
+        set { postgres.options.maximumConnections = max(1, newValue) }
+    }
+
     public init(postgres: PostgresClient.Configuration) {
         self.postgres = postgres
     }
