@@ -1,5 +1,11 @@
--- The ledger's operations, each one atomic statement for the client (one round trip). Every operation on a job
--- first locks the job's reserve entry, so settle, refund and the reconciler of one job run one after the other.
+-- The ledger's operations, each one atomic statement for the client (one round trip). Every operation that closes
+-- or logs a job first takes a transaction-scoped advisory lock on the job id, so settle, refund, usage logging and
+-- the reconciler of one job run one after the other, whether or not the job holds a reservation.
+
+CREATE FUNCTION ledger_lock_job(p_job TEXT) RETURNS VOID
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(hashtextextended(p_job, 7253))
+$$;
 
 CREATE FUNCTION ledger_reserve(p_user TEXT, p_job TEXT, p_amount BIGINT,
     OUT r_outcome TEXT, OUT r_amount BIGINT, OUT r_available BIGINT)
@@ -51,6 +57,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_credits BIGINT := p_credits;
 BEGIN
+    PERFORM ledger_lock_job(p_job);
     SELECT u.credits INTO v_credits FROM usage_logs u WHERE u.job_id = p_job;
     IF FOUND THEN
         RETURN v_credits;
@@ -86,9 +93,9 @@ DECLARE
     v_closed TEXT;
     v_id BIGINT;
 BEGIN
+    PERFORM ledger_lock_job(p_job);
     SELECT e.user_id, e.reserved_delta INTO r_user, v_reserved
-    FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve'
-    FOR UPDATE;
+    FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve';
     IF NOT FOUND THEN
         r_user := p_user;
         v_reserved := 0;
@@ -141,13 +148,15 @@ DECLARE
     v_closed TEXT;
     v_id BIGINT;
 BEGIN
+    PERFORM ledger_lock_job(p_job);
     SELECT e.user_id, e.reserved_delta INTO r_user, v_reserved
-    FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve'
-    FOR UPDATE;
+    FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve';
     r_refunded := 0;
     IF NOT FOUND THEN
         r_user := p_user;
-        r_outcome := 'no_reservation';
+        r_outcome := CASE WHEN EXISTS (
+            SELECT 1 FROM ledger_entries c WHERE c.job_id = p_job AND c.kind = 'settle'
+        ) THEN 'settled' ELSE 'no_reservation' END;
     ELSE
         SELECT c.kind INTO v_closed FROM ledger_entries c WHERE c.job_id = p_job AND c.kind IN ('settle', 'refund');
         IF FOUND THEN
@@ -181,7 +190,7 @@ $$;
 CREATE FUNCTION ledger_reconcile_job(p_job TEXT, OUT r_outcome TEXT, OUT r_user TEXT, OUT r_credits BIGINT)
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve' FOR UPDATE;
+    PERFORM ledger_lock_job(p_job);
     IF EXISTS (SELECT 1 FROM usage_logs u WHERE u.job_id = p_job) THEN
         SELECT s.r_outcome, s.r_user, s.r_charged INTO r_outcome, r_user, r_credits
         FROM ledger_settle(p_job, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL) s;

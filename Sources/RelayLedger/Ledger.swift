@@ -18,6 +18,7 @@ public final class Ledger: Service, Sendable {
     let logger: Logger
     let spool: Spool
     let alerts: AlertNotifier
+    let availability: Availability
 
     public init(configuration: LedgerConfiguration, logger: Logger = Logger(label: "relay.ledger")) {
         self.configuration = configuration
@@ -27,6 +28,7 @@ public final class Ledger: Service, Sendable {
         poolLogger.logLevel = max(logger.logLevel, .error)
         self.client = PostgresClient(configuration: configuration.postgres, backgroundLogger: poolLogger)
         self.spool = Spool(directory: configuration.spoolDirectory)
+        self.availability = Availability(retryInterval: configuration.unavailableRetryInterval)
         self.alerts = AlertNotifier(
             webhookURL: configuration.alertWebhookURL,
             timeout: configuration.alertWebhookTimeout,
@@ -52,11 +54,18 @@ public final class Ledger: Service, Sendable {
         _ operation: String,
         _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
+        guard availability.mayTry() else {
+            throw LedgerError(.ledgerUnavailable, "\(operation): Postgres was unreachable moments ago")
+        }
         let client = self.client
         do {
-            return try await withDeadline(configuration.operationTimeout) { try await body(client) }
+            let result = try await withDeadline(configuration.operationTimeout) { try await body(client) }
+            availability.succeeded()
+            return result
         } catch {
-            throw LedgerError.wrapping(error, operation: operation)
+            let error = LedgerError.wrapping(error, operation: operation)
+            if error.isUnavailable { availability.failed() } else { availability.succeeded() }
+            throw error
         }
     }
 

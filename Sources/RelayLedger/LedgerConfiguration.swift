@@ -7,6 +7,8 @@ public struct LedgerConfiguration: Sendable {
     public var postgres: PostgresClient.Configuration
     /// The longest an operation waits for Postgres before failing with `LEDGER_UNAVAILABLE`.
     public var operationTimeout: Duration = .seconds(5)
+    /// While Postgres is unreachable, how often one operation tries it again; the others fail at once.
+    public var unavailableRetryInterval: Duration = .seconds(1)
     /// Where settle, refund and usage writes go when Postgres is unreachable (JSON lines).
     public var spoolDirectory: String = ".relay/spool"
     /// How often the running ledger replays its spool; `nil`: only when ``Ledger/drainSpool()`` is called.

@@ -10,7 +10,7 @@ enum SQLScript {
         var index = 0
 
         func flush() {
-            let text = String(current).trimmingCharacters(in: " \t\r\n")
+            let text = String(current).trimmingWhitespace()
             if !text.isEmpty { statements.append(text) }
             current = String.UnicodeScalarView()
         }
@@ -81,10 +81,10 @@ enum SQLScript {
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, set.contains(first) { scalars = scalars.dropFirst() }
-        while let last = scalars.last, set.contains(last) { scalars = scalars.dropLast() }
-        return String(scalars)
+    fileprivate func trimmingWhitespace() -> String {
+        var text = Substring(self)
+        while text.first?.isWhitespace == true { text = text.dropFirst() }
+        while text.last?.isWhitespace == true { text = text.dropLast() }
+        return String(text)
     }
 }
