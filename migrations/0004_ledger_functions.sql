@@ -2,10 +2,6 @@
 -- or logs a job first takes a transaction-scoped advisory lock on the job id, so settle, refund, usage logging and
 -- the reconciler of one job run one after the other, whether or not the job holds a reservation.
 
-CREATE FUNCTION ledger_lock_job(p_job TEXT) RETURNS VOID
-LANGUAGE sql AS $$
-    SELECT pg_advisory_xact_lock(hashtextextended(p_job, 7253))
-$$;
 
 CREATE FUNCTION ledger_reserve(p_user TEXT, p_job TEXT, p_amount BIGINT,
     OUT r_outcome TEXT, OUT r_amount BIGINT, OUT r_available BIGINT)
@@ -47,9 +43,9 @@ BEGIN
 END
 $$;
 
--- Writes the job's usage log unless one exists; returns the credits the log bills. p_credits NULL: priced from
--- model_prices (rounded up to the next micro-credit).
-CREATE FUNCTION ledger_record_usage(p_job TEXT, p_user TEXT, p_request_kind TEXT, p_provider TEXT, p_model TEXT,
+-- Writes the job's usage log unless one exists and returns the credits the job's log bills; the caller holds the
+-- job's lock. p_credits NULL: priced from model_prices (rounded up to the next micro-credit).
+CREATE FUNCTION ledger_write_usage(p_job TEXT, p_user TEXT, p_request_kind TEXT, p_provider TEXT, p_model TEXT,
     p_prompt BIGINT, p_completion BIGINT, p_exact BOOLEAN, p_credits BIGINT, p_latency INTEGER, p_status TEXT,
     p_fallback BOOLEAN, p_started TIMESTAMPTZ, p_finished TIMESTAMPTZ)
 RETURNS BIGINT
@@ -57,13 +53,11 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_credits BIGINT := p_credits;
 BEGIN
-    PERFORM ledger_lock_job(p_job);
-    SELECT u.credits INTO v_credits FROM usage_logs u WHERE u.job_id = p_job;
-    IF FOUND THEN
-        RETURN v_credits;
-    END IF;
-    v_credits := p_credits;
     IF v_credits IS NULL THEN
+        SELECT u.credits INTO v_credits FROM usage_logs u WHERE u.job_id = p_job;
+        IF FOUND THEN
+            RETURN v_credits;
+        END IF;
         SELECT (p_prompt * mp.prompt_per_million + p_completion * mp.completion_per_million + 999999) / 1000000
         INTO v_credits
         FROM model_prices mp WHERE mp.provider = p_provider AND mp.model = p_model;
@@ -75,9 +69,25 @@ BEGIN
         tokens_exact, credits, latency_ms, status, fallback_used, started_at, finished_at)
     VALUES (p_user, p_job, p_request_kind, p_provider, p_model, p_prompt, p_completion, p_exact, v_credits,
         p_latency, p_status, p_fallback, p_started, p_finished)
-    ON CONFLICT (job_id) DO NOTHING;
-    SELECT u.credits INTO v_credits FROM usage_logs u WHERE u.job_id = p_job;
+    ON CONFLICT (job_id) DO NOTHING
+    RETURNING credits INTO v_credits;
+    IF NOT FOUND THEN
+        SELECT u.credits INTO v_credits FROM usage_logs u WHERE u.job_id = p_job;
+    END IF;
     RETURN v_credits;
+END
+$$;
+
+-- Writes the job's usage log unless one exists (the first log of a job wins); returns the credits it bills.
+CREATE FUNCTION ledger_record_usage(p_job TEXT, p_user TEXT, p_request_kind TEXT, p_provider TEXT, p_model TEXT,
+    p_prompt BIGINT, p_completion BIGINT, p_exact BOOLEAN, p_credits BIGINT, p_latency INTEGER, p_status TEXT,
+    p_fallback BOOLEAN, p_started TIMESTAMPTZ, p_finished TIMESTAMPTZ)
+RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_job, 7253));
+    RETURN ledger_write_usage(p_job, p_user, p_request_kind, p_provider, p_model, p_prompt, p_completion, p_exact,
+        p_credits, p_latency, p_status, p_fallback, p_started, p_finished);
 END
 $$;
 
@@ -93,19 +103,23 @@ DECLARE
     v_closed TEXT;
     v_id BIGINT;
 BEGIN
-    PERFORM ledger_lock_job(p_job);
-    SELECT e.user_id, e.reserved_delta INTO r_user, v_reserved
-    FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve';
-    IF NOT FOUND THEN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_job, 7253));
+    -- One index scan finds the job's reservation and its closing entry, if any.
+    SELECT max(e.user_id) FILTER (WHERE e.kind = 'reserve'), max(e.reserved_delta) FILTER (WHERE e.kind = 'reserve'),
+           max(e.kind) FILTER (WHERE e.kind IN ('settle', 'refund')),
+           max(-(e.available_delta + e.reserved_delta)) FILTER (WHERE e.kind IN ('settle', 'refund'))
+    INTO r_user, v_reserved, v_closed, r_charged
+    FROM ledger_entries e WHERE e.job_id = p_job;
+    IF r_user IS NULL THEN
         r_user := p_user;
         v_reserved := 0;
-        INSERT INTO accounts (user_id) VALUES (p_user) ON CONFLICT DO NOTHING;
+        IF v_closed IS NULL THEN
+            INSERT INTO accounts (user_id) VALUES (p_user) ON CONFLICT DO NOTHING;
+        END IF;
     END IF;
-    SELECT c.kind, -(c.available_delta + c.reserved_delta) INTO v_closed, r_charged
-    FROM ledger_entries c WHERE c.job_id = p_job AND c.kind IN ('settle', 'refund');
-    IF NOT FOUND THEN
+    IF v_closed IS NULL THEN
         IF p_provider IS NOT NULL THEN
-            r_charged := ledger_record_usage(p_job, r_user, p_request_kind, p_provider, p_model, p_prompt,
+            r_charged := ledger_write_usage(p_job, r_user, p_request_kind, p_provider, p_model, p_prompt,
                 p_completion, p_exact, p_credits, p_latency, p_status, p_fallback, p_started, p_finished);
         ELSE
             SELECT u.credits INTO r_charged FROM usage_logs u WHERE u.job_id = p_job;
@@ -115,12 +129,7 @@ BEGIN
         END IF;
         INSERT INTO ledger_entries (user_id, kind, job_id, available_delta, reserved_delta)
         VALUES (r_user, 'settle', p_job, v_reserved - r_charged, -v_reserved)
-        ON CONFLICT DO NOTHING
         RETURNING id INTO v_id;
-        IF v_id IS NULL THEN
-            SELECT c.kind, -(c.available_delta + c.reserved_delta) INTO v_closed, r_charged
-            FROM ledger_entries c WHERE c.job_id = p_job AND c.kind IN ('settle', 'refund');
-        END IF;
     END IF;
     IF v_id IS NULL THEN
         r_outcome := CASE v_closed WHEN 'refund' THEN 'refunded' ELSE 'duplicate' END;
@@ -148,7 +157,7 @@ DECLARE
     v_closed TEXT;
     v_id BIGINT;
 BEGIN
-    PERFORM ledger_lock_job(p_job);
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_job, 7253));
     SELECT e.user_id, e.reserved_delta INTO r_user, v_reserved
     FROM ledger_entries e WHERE e.job_id = p_job AND e.kind = 'reserve';
     r_refunded := 0;
@@ -190,7 +199,7 @@ $$;
 CREATE FUNCTION ledger_reconcile_job(p_job TEXT, OUT r_outcome TEXT, OUT r_user TEXT, OUT r_credits BIGINT)
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM ledger_lock_job(p_job);
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_job, 7253));
     IF EXISTS (SELECT 1 FROM usage_logs u WHERE u.job_id = p_job) THEN
         SELECT s.r_outcome, s.r_user, s.r_charged INTO r_outcome, r_user, r_credits
         FROM ledger_settle(p_job, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL) s;

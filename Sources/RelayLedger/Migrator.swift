@@ -127,6 +127,7 @@ extension Ledger {
     /// Applies the missing migrations of `directory` with this ledger's (running) client.
     @discardableResult
     public func migrate(directory: String = "migrations") async throws -> [String] {
-        try await Migrator(client: client, directory: directory, logger: logger).migrate()
+        try await perform("migrate") { client in try await client.run("SELECT 1") }
+        return try await Migrator(client: client, directory: directory, logger: logger).migrate()
     }
 }

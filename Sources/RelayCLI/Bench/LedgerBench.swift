@@ -15,10 +15,10 @@ struct LedgerBench: AsyncParsableCommand {
     var requests: Int = 20_000
 
     @Option(help: "Concurrent requests in flight.")
-    var concurrency: Int = 64
+    var concurrency: Int = 32
 
     @Option(help: "Postgres connections in the ledger's pool.")
-    var connections: Int = 16
+    var connections: Int = 8
 
     @Option(help: "Accounts the requests are spread over.")
     var users: Int = 100
