@@ -14,9 +14,7 @@ extension Ledger {
             throw LedgerError(.invalidArgument, "reserve needs a user id, a job id and an amount of at least 0")
         }
         let (outcome, reserved, available) = try await perform("reserve") { client in
-            try await client.firstRow(
-                "SELECT r_outcome, r_amount, r_available FROM ledger_reserve(\(userId), \(jobId), \(amount.micros))"
-            ).decode((String, Int64, Int64).self)
+            try await client.firstRow(ReserveStatement(userId: userId, jobId: jobId, amount: amount.micros))
         }
         guard outcome != "insufficient", let result = Reservation.Outcome(rawValue: outcome) else {
             throw LedgerError(
@@ -57,12 +55,7 @@ extension Ledger {
         let result: (String, String, Int64, Int64?, Bool)
         do {
             result = try await perform("settle") { client in
-                try await client.firstRow(
-                    """
-                    SELECT r_outcome, r_user, r_charged, r_available, r_has_rules
-                    FROM ledger_settle(\(bind: usage))
-                    """
-                ).decode((String, String, Int64, Int64?, Bool).self)
+                try await client.firstRow(SettleStatement(usage: usage))
             }
         } catch let error as LedgerError where error.isUnavailable {
             try spoolOrThrow(SpoolRecord(settle: usage), error)
