@@ -59,7 +59,7 @@ public final class Ledger: Service, Sendable {
         }
         let client = self.client
         do {
-            let result = try await withDeadline(configuration.operationTimeout) { try await body(client) }
+            let result = try await withDeadline(configuration.operationTimeout, operation) { try await body(client) }
             availability.succeeded()
             return result
         } catch {
@@ -89,6 +89,7 @@ public final class Ledger: Service, Sendable {
 /// Runs `body`, failing with `LEDGER_UNAVAILABLE` when it takes longer than `timeout`.
 func withDeadline<T: Sendable>(
     _ timeout: Duration,
+    _ operation: String,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
@@ -99,7 +100,7 @@ func withDeadline<T: Sendable>(
         }
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else {
-            throw LedgerError(.ledgerUnavailable, "Postgres did not answer within \(timeout)")
+            throw LedgerError(.ledgerUnavailable, "\(operation): Postgres did not answer within \(timeout)")
         }
         return value
     }
