@@ -6,6 +6,9 @@ struct Relay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay",
         abstract: "Relay, an AI gateway: ingress, queue and workers over Redis.",
-        subcommands: [Serve.self, Work.self, Dev.self, QueueCommand.self, Bench.self]
+        subcommands: [
+            Serve.self, Work.self, Dev.self, QueueCommand.self, Bench.self, Migrate.self, CreditsCommand.self, UsageCommand.self,
+            LedgerCommand.self,
+        ]
     )
 }
