@@ -73,10 +73,10 @@ struct AddingTests {
             #expect(event?.fields["deduplicatedJobId"] == "2")
             #expect(try await t.queue.getJob(owner)?.options.deduplication?.id == "user-7")
 
-            let throttled = JobOptions(deduplication: Deduplication(id: "burst", ttl: 100))
+            let throttled = JobOptions(deduplication: Deduplication(id: "burst", ttl: 1000))
             let a = try await t.queue.add("b", options: throttled)
             #expect(try await t.queue.add("b", options: throttled) == a)
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(1100))
             #expect(try await t.queue.add("b", options: throttled) != a)
         }
     }

@@ -102,10 +102,10 @@ struct WorkerTests {
             let id = try await t.queue.add("long")
             let runs = Mutex(0)
             let (worker, task) = t.startWorker(
-                options: WorkerOptions(lockDuration: .milliseconds(200), stalledInterval: .milliseconds(100))
+                options: WorkerOptions(lockDuration: .milliseconds(400), stalledInterval: .milliseconds(150))
             ) { _ in
                 runs.withLock { $0 += 1 }
-                try await Task.sleep(for: .milliseconds(900))
+                try await Task.sleep(for: .milliseconds(1500))
                 return .null
             }
             #expect(try await eventually { try await t.queue.getJobState(id) == .completed })
