@@ -48,9 +48,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        if let failure {
-            request.fail(failure)
-            promise?.fail(failure)
+        if failure != nil {
+            let error = RedisClientError(.notSent, "the connection to Redis closed before the command was sent")
+            request.fail(error)
+            promise?.fail(error)
             return
         }
         switch request.reply {

@@ -51,12 +51,20 @@ public final class RedisClient: Sendable {
     /// Sends a command; an error reply is thrown as ``RedisServerError``.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await connection().send(command)
+        do {
+            return try await connection().send(command)
+        } catch let error as RedisClientError where error.code == .notSent {
+            return try await connection().send(command)
+        }
     }
 
     /// Sends commands in one write on one connection and returns every reply in order, error replies in place.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
-        try await connection().withReplies(commands)
+        do {
+            return try await connection().withReplies(commands)
+        } catch let error as RedisClientError where error.code == .notSent {
+            return try await connection().withReplies(commands)
+        }
     }
 
     /// Runs commands in MULTI/EXEC and returns their replies; a command that fails at run time has its error in place.

@@ -12,6 +12,7 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
             case transactionAborted
             case unexpectedReply
             case clientClosed
+            case notSent
         }
 
         private let value: Value
@@ -33,6 +34,9 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         public static let unexpectedReply = Code(.unexpectedReply)
         /// The client was closed by its owner.
         public static let clientClosed = Code(.clientClosed)
+        /// The connection closed before the command was written: nothing reached the server, so it is safe to resend.
+        /// The client resends once on a new connection before reporting this.
+        public static let notSent = Code(.notSent)
 
         public var description: String { value.rawValue }
     }

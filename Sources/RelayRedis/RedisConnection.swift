@@ -136,7 +136,7 @@ public final class RedisConnection: Sendable {
             return requests
         }
         guard channel.isActive else {
-            let error = RedisClientError(.connectionClosed, "the connection to Redis is closed")
+            let error = RedisClientError(.notSent, "the connection to Redis closed before the command was sent")
             for request in requests { request.fail(error) }
             return
         }
