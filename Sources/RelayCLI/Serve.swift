@@ -47,7 +47,7 @@ enum RelayRuntime {
         var logger = Logger(label: "relay")
         logger.logLevel = .info
         let redisConfiguration = try redisOptions.configuration()
-        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let redis = RedisClient(configuration: redisConfiguration, eventLoopGroup: RedisEventLoop.group, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let serve {
             let ingressConfiguration = try serve.configuration()

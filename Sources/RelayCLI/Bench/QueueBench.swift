@@ -1,6 +1,8 @@
 import ArgumentParser
 import BullQueue
 import Foundation
+import NIOCore
+import NIOPosix
 import RelayRedis
 import Synchronization
 
@@ -28,13 +30,18 @@ struct QueueBench: AsyncParsableCommand {
     @Flag(help: "Skip the Python bullmq peer.")
     var skipPeer = false
 
+    @Option(help: "NIO event-loop threads for Relay's Redis connections (default: relay's single Redis event loop).")
+    var eventLoopThreads: Int?
+
     func validate() throws {
         guard jobs > 0, latencyJobs > 0, delayedJobs > 0 else { throw ValidationError("counts must be positive") }
     }
 
     func run() async throws {
         let configuration = try redis.configuration()
-        let client = RedisClient(configuration: configuration)
+        let group: any EventLoopGroup = eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) }
+            ?? RedisEventLoop.group
+        let client = RedisClient(configuration: configuration, eventLoopGroup: group)
         let name = "bench-\(UUID().uuidString.prefix(8))"
         let queue = try Queue(name: name, redis: client)
         let runner = QueueBenchRunner(queue: queue, redis: client)

@@ -14,7 +14,7 @@ struct QueueOptions: ParsableArguments {
 
     /// Runs `body` with the queue and closes the Redis client afterwards.
     func withQueue<T: Sendable>(_ body: (Queue) async throws -> T) async throws -> T {
-        let client = RedisClient(configuration: try redis.configuration())
+        let client = try redis.makeClient()
         do {
             let queue: Queue
             do {
