@@ -36,6 +36,15 @@ async def cpu_seconds(queue):
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+TOP_LEVEL = {"cmdstat_evalsha", "cmdstat_eval", "cmdstat_bzpopmin", "cmdstat_client|id", "cmdstat_client|unblock"}
+
+
+async def command_microseconds(queue):
+    client = await queue.client
+    stats = await client.info("commandstats")
+    return sum(float(v["usec"]) for k, v in stats.items() if "cmdstat_" + k in TOP_LEVEL or k in TOP_LEVEL)
+
+
 async def process_all(conn, name, jobs, concurrency):
     queue = Queue(name, {"connection": conn})
     await queue.obliterate(force=True)
@@ -56,16 +65,18 @@ async def process_all(conn, name, jobs, concurrency):
         return None
 
     cpu_before = await cpu_seconds(queue)
+    commands_before = await command_microseconds(queue)
     started = time.perf_counter()
     worker = Worker(name, processor, {"connection": conn, "concurrency": concurrency, "drainDelay": 1})
     worker.on("completed", completed)
     await asyncio.wait_for(done.wait(), timeout=600)
     elapsed = time.perf_counter() - started
     cpu_after = await cpu_seconds(queue)
+    commands_after = await command_microseconds(queue)
     await worker.close()
     await queue.obliterate(force=True)
     await queue.close()
-    return jobs / elapsed, (cpu_after - cpu_before) * 1e6 / jobs
+    return jobs / elapsed, (cpu_after - cpu_before) * 1e6 / jobs, (commands_after - commands_before) / jobs
 
 
 async def add_rates(conn, name, jobs):
@@ -159,9 +170,10 @@ async def main():
     figures = {}
     figures["add_single"], figures["add_bulk"] = await add_rates(conn, args.queue, args.jobs)
     for concurrency in (1, 10, 100):
-        rate, cpu = await process_all(conn, args.queue, args.jobs, concurrency)
+        rate, cpu, commands = await process_all(conn, args.queue, args.jobs, concurrency)
         figures[f"process_c{concurrency}"] = rate
         figures[f"redis_cpu_us_c{concurrency}"] = cpu
+        figures[f"redis_cmd_us_c{concurrency}"] = commands
     figures["latency_p50_ms"], figures["latency_p99_ms"] = await latency(conn, args.queue, args.latency_jobs, 100)
     figures["delay_late_p50_ms"], figures["delay_late_p99_ms"] = await delayed_lateness(conn, args.queue, args.delayed_jobs)
     print(json.dumps(figures))

@@ -48,9 +48,10 @@ struct QueueBench: AsyncParsableCommand {
         var ours: [String: Double] = [:]
         (ours["add_single"], ours["add_bulk"]) = try await runner.addRates(jobs: jobs)
         for concurrency in [1, 10, 100] {
-            let (rate, cpu) = try await runner.processAll(jobs: jobs, concurrency: concurrency)
+            let (rate, cpu, commands) = try await runner.processAll(jobs: jobs, concurrency: concurrency)
             ours["process_c\(concurrency)"] = rate
             ours["redis_cpu_us_c\(concurrency)"] = cpu
+            ours["redis_cmd_us_c\(concurrency)"] = commands
         }
         (ours["latency_p50_ms"], ours["latency_p99_ms"]) = try await runner.latency(count: latencyJobs, perSecond: 100)
         (ours["delay_late_p50_ms"], ours["delay_late_p99_ms"]) = try await runner.delayedLateness(count: delayedJobs)

@@ -23,8 +23,9 @@ struct QueueBenchRunner {
         return (singleRate, bulkRate)
     }
 
-    /// Processing rate with `concurrency`, and Redis CPU µs per job (INFO cpu, user + sys).
-    func processAll(jobs: Int, concurrency: Int) async throws -> (Double, Double) {
+    /// Processing rate with `concurrency`, Redis CPU µs per job (INFO cpu, user + sys) and the µs per job Redis spent
+    /// in the commands clients sent (INFO commandstats of the top-level commands: scripts, blocking pops).
+    func processAll(jobs: Int, concurrency: Int) async throws -> (Double, Double, Double) {
         try await reset()
         for start in stride(from: 0, to: jobs, by: 1000) {
             _ = try await queue.addBulk(
@@ -32,6 +33,7 @@ struct QueueBenchRunner {
             )
         }
         let cpuBefore = try await redisCPUSeconds()
+        let commandsBefore = try await topLevelCommandMicroseconds()
         let worker = Worker(queue: queue, options: WorkerOptions(concurrency: concurrency)) { _ in .null }
         let clock = ContinuousClock()
         let started = clock.now
@@ -43,9 +45,13 @@ struct QueueBenchRunner {
         }
         let elapsed = clock.now - started
         let cpuAfter = try await redisCPUSeconds()
+        let commandsAfter = try await topLevelCommandMicroseconds()
         worker.shutdown()
         try await running.value
-        return (Double(jobs) / elapsed.seconds, (cpuAfter - cpuBefore) * 1e6 / Double(jobs))
+        return (
+            Double(jobs) / elapsed.seconds, (cpuAfter - cpuBefore) * 1e6 / Double(jobs),
+            (commandsAfter - commandsBefore) / Double(jobs)
+        )
     }
 
     /// add→completed latency (ms) with jobs added at a steady rate to a running worker.
@@ -103,6 +109,21 @@ struct QueueBenchRunner {
     private func reset() async throws {
         try await queue.obliterate(force: true)
         try await queue.resume()
+    }
+
+    /// Microseconds Redis has spent in the commands clients send at top level; commands run inside scripts are
+    /// counted within the script's own time.
+    private func topLevelCommandMicroseconds() async throws -> Double {
+        let info = try await redis.send("INFO", "commandstats").string ?? ""
+        let topLevel: Set<Substring> = ["cmdstat_evalsha", "cmdstat_eval", "cmdstat_bzpopmin", "cmdstat_client|id", "cmdstat_client|unblock"]
+        var total = 0.0
+        for line in info.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":"), topLevel.contains(line[..<colon]),
+                let usec = line[line.index(after: colon)...].split(separator: ",").first(where: { $0.hasPrefix("usec=") })
+            else { continue }
+            total += Double(usec.dropFirst(5)) ?? 0
+        }
+        return total
     }
 
     private func redisCPUSeconds() async throws -> Double {
