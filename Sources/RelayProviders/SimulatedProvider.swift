@@ -48,6 +48,7 @@ public struct SimulatedProvider: LLMProvider {
             }
         }
         let configuration = self.configuration
+        let id = self.id
         let count = max(1, request.maxTokens ?? configuration.defaultTokens)
         let seed = Self.seed(request.promptText)
         let promptTokens = TokenUsage.estimate(prompt: request.promptText, completion: "").promptTokens
@@ -67,7 +68,7 @@ public struct SimulatedProvider: LLMProvider {
                     continuation.yield(.usage(TokenUsage(promptTokens: promptTokens, completionTokens: count)))
                     continuation.finish()
                 } catch {
-                    continuation.finish(throwing: ProviderError(.cancelled, provider: "simulated", message: "cancelled"))
+                    continuation.finish(throwing: ProviderError(.cancelled, provider: id, message: "cancelled"))
                 }
             }
             continuation.onTermination = { _ in task.cancel() }

@@ -52,30 +52,33 @@ final class RedisSubscriber: Sendable {
             throwing: (any Error).self,
             bufferingPolicy: .unbounded
         )
-        let registration = state.withLock { state -> (UInt64, [EventLoopFuture<Void>], RedisConnection?, Bool)? in
+        let registration = state.withLock { state -> (id: UInt64, waits: [EventLoopFuture<Void>], connect: Bool)? in
             guard !state.closed else { return nil }
             let id = state.nextID
             state.nextID += 1
             var waits: [EventLoopFuture<Void>] = []
             var fresh: [Target] = []
             for target in Set(targets) {
-                if state.listeners[target, default: [:]].isEmpty { fresh.append(target) }
+                let isFresh = state.listeners[target, default: [:]].isEmpty
+                if isFresh { fresh.append(target) }
                 state.listeners[target, default: [:]][id] = continuation
-                if state.confirmations[target] != nil || fresh.last == target {
+                // A new target, or one whose SUBSCRIBE is still unconfirmed, is ready only once Redis confirms it.
+                if isFresh || state.confirmations[target] != nil {
                     let promise = eventLoop.makePromise(of: Void.self)
                     state.confirmations[target, default: []].append(promise)
                     waits.append(promise.futureResult)
                 }
             }
-            var startConnecting = false
-            if state.connection == nil && !state.connecting {
-                state.connecting = true
-                startConnecting = true
+            if let connection = state.connection {
+                connection.sendWithoutReply(Self.commands(for: fresh))
+                return (id, waits, false)
             }
-            state.connection.map { connection in connection.sendWithoutReply(Self.commands(for: fresh)) }
-            return (id, waits, state.connection, startConnecting)
+            // Without a connection, the connection loop subscribes to every target once it is connected.
+            let connect = !state.connecting
+            state.connecting = true
+            return (id, waits, connect)
         }
-        guard let (id, waits, _, startConnecting) = registration else {
+        guard let (id, waits, startConnecting) = registration else {
             throw RedisClientError(.clientClosed, "the Redis client was closed")
         }
         continuation.onTermination = { [weak self] _ in self?.remove(id) }

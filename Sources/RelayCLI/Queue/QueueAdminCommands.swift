@@ -92,11 +92,7 @@ struct QueueObliterate: AsyncParsableCommand {
     @OptionGroup var queue: QueueOptions
     @Flag(help: "Delete even with active jobs.") var force = false
     func run() async throws {
-        do {
-            try await queue.withQueue { try await $0.obliterate(force: force) }
-        } catch let error as QueueError {
-            throw ValidationError(error.detail)
-        }
+        try await queue.withQueue { try await $0.obliterate(force: force) }
     }
 }
 
@@ -129,12 +125,8 @@ struct QueuePromote: AsyncParsableCommand {
 
     func run() async throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
-        do {
-            try await queue.withQueue { queue in
-                if let jobId { try await queue.promote(jobId: jobId) } else { try await queue.promoteJobs(count: count) }
-            }
-        } catch let error as QueueError {
-            throw ValidationError(error.detail)
+        try await queue.withQueue { queue in
+            if let jobId { try await queue.promote(jobId: jobId) } else { try await queue.promoteJobs(count: count) }
         }
     }
 }
@@ -149,15 +141,11 @@ struct QueueCancel: AsyncParsableCommand {
     @Option(help: "Why, stored in failedReason.") var reason: String = "cancelled by request"
 
     func run() async throws {
-        do {
-            let outcome = try await queue.withQueue { try await $0.cancel(jobId: jobId, reason: reason) }
-            switch outcome {
-            case .failedBeforeStart: print("failed before start")
-            case .signalled: print("signalled")
-            case .alreadyFinished: print("already finished")
-            }
-        } catch let error as QueueError {
-            throw ValidationError(error.detail)
+        let outcome = try await queue.withQueue { try await $0.cancel(jobId: jobId, reason: reason) }
+        switch outcome {
+        case .failedBeforeStart: print("failed before start")
+        case .signalled: print("signalled")
+        case .alreadyFinished: print("already finished")
         }
     }
 }

@@ -12,19 +12,16 @@ struct QueueOptions: ParsableArguments {
     @Option(help: "Key prefix, as BullMQ's `prefix`.")
     var prefix: String = "bull"
 
-    /// Runs `body` with the queue and closes the Redis client afterwards.
+    /// Runs `body` with the queue and closes the Redis client afterwards; a ``QueueError`` becomes a usage error.
     func withQueue<T: Sendable>(_ body: (Queue) async throws -> T) async throws -> T {
         let client = try redis.makeClient()
         do {
-            let queue: Queue
-            do {
-                queue = try Queue(name: self.queue, prefix: prefix, redis: client)
-            } catch let error as QueueError {
-                throw ValidationError(error.detail)
-            }
-            let result = try await body(queue)
+            let result = try await body(try Queue(name: self.queue, prefix: prefix, redis: client))
             await client.close()
             return result
+        } catch let error as QueueError {
+            await client.close()
+            throw ValidationError(error.detail)
         } catch {
             await client.close()
             throw error
