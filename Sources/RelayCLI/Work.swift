@@ -13,6 +13,7 @@ struct Work: AsyncParsableCommand {
 
     @OptionGroup var redis: RedisOptions
     @OptionGroup var workers: WorkersOptions
+    @OptionGroup var database: OptionalDatabaseOptions
 
     @Option(name: .customLong("pool"), help: "A pool to run; repeat for several (default: every pool).")
     var pools: [String] = []
@@ -23,7 +24,9 @@ struct Work: AsyncParsableCommand {
         guard unknown.isEmpty else {
             throw ValidationError("unknown pool \(unknown.joined(separator: ", ")); workers.yml has \(configuration.pools.map(\.name).joined(separator: ", "))")
         }
-        try await RelayRuntime.run(redis: redis, serve: nil, workers: (configuration, pools), name: "work")
+        try await RelayRuntime(
+            name: "work", redis: redis, configuration: configuration, database: database, ingress: nil, pools: pools
+        ).run()
     }
 }
 

@@ -1,47 +1,88 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
+import NIOCore
+import Prometheus
+import RelayLedger
 import RelayProviders
 import RelayRedis
 import RelayWorkers
 
-/// The HTTP front of Relay. For now: health, readiness, and the provider and model catalogue.
+/// The front of Relay: the WebSocket protocol, the OpenAI- and Anthropic-compatible HTTP APIs, health, metrics
+/// and the provider catalogue. It enqueues requests and relays their results; it never calls a provider.
 public enum Ingress {
     /// Builds the ingress application; run it inside a `ServiceGroup`.
     public static func application(
         configuration: IngressConfiguration,
         redis: RedisClient,
-        workers: WorkersConfiguration?,
+        submitter: RequestSubmitter,
+        authority: TokenAuthority,
+        metrics: IngressMetrics,
         logger: Logger
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: RelayRequestContext.self)
+        let authenticator = Authenticator(authority: authority)
+        addHealth(to: router, redis: redis, ledger: submitter.ledger, submitter: submitter, metrics: metrics)
+        OpenAIAPI(submitter: submitter, authenticator: authenticator, metrics: metrics).register(on: router)
+        AnthropicAPI(submitter: submitter, authenticator: authenticator, metrics: metrics).register(on: router)
+        let catalogue = ProviderCatalogue(configuration: submitter.configuration, circuits: RedisCircuitStore(redis: redis))
+        router.get("api/providers") { _, _ in try await catalogue.providers() }
+        router.get("api/models") { _, _ in catalogue.models() }
+
+        router.ws("ws") { request, _ in
+            do {
+                let identity = try await authenticator.identity(of: request, allowQuery: true)
+                try identity.requireSubmit()
+                return .upgrade([:])
+            } catch let error as IngressError {
+                throw HTTPError(error.code == .forbidden ? .forbidden : .unauthorized, message: error.message)
+            }
+        } onUpgrade: { inbound, outbound, context in
+            // The upgrade was authorised above; the token is read again for the session's identity.
+            let identity = try await authenticator.identity(of: context.request, allowQuery: true)
+            let session = WebSocketSession(
+                identity: identity, submitter: submitter, outbound: outbound, metrics: metrics, logger: context.logger
+            )
+            try await session.run(inbound: inbound, maxMessageSize: configuration.maxWebSocketMessage)
+        }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(maxFrameSize: configuration.maxWebSocketMessage, autoPing: .enabled(timePeriod: configuration.pingInterval))
+            ),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "relay"),
+            logger: logger
+        )
+    }
+
+    private static func addHealth(
+        to router: Router<RelayRequestContext>, redis: RedisClient, ledger: Ledger?, submitter: RequestSubmitter,
+        metrics: IngressMetrics
+    ) {
         router.get("healthz") { _, _ in
             HealthReport(status: "ok", checks: nil)
         }
         router.get("readyz") { _, _ -> EditedResponse<HealthReport> in
-            let redisCheck: String
-            do {
-                try await redis.send("PING")
-                redisCheck = "ok"
-            } catch {
-                redisCheck = "unreachable"
+            var checks: [String: String] = [:]
+            checks["redis"] = (try? await redis.send("PING")) != nil ? "ok" : "unreachable"
+            if let ledger {
+                checks["postgres"] = (try? await ledger.ping()) != nil ? "ok" : "unreachable"
             }
-            let ready = redisCheck == "ok"
+            let ready = checks.values.allSatisfy { $0 == "ok" }
             return EditedResponse(
                 status: ready ? .ok : .serviceUnavailable,
-                response: HealthReport(status: ready ? "ok" : "unavailable", checks: ["redis": redisCheck])
+                response: HealthReport(status: ready ? "ok" : "unavailable", checks: checks)
             )
         }
-        if let workers {
-            let catalogue = ProviderCatalogue(configuration: workers, circuits: RedisCircuitStore(redis: redis))
-            router.get("api/providers") { _, _ in try await catalogue.providers() }
-            router.get("api/models") { _, _ in catalogue.models() }
+        router.get("metrics") { _, _ -> Response in
+            await metrics.updateQueueDepths(submitter.queues)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer()))
+            )
         }
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "relay"),
-            logger: logger
-        )
     }
 }
 

@@ -120,3 +120,10 @@ extension PostgresClient {
         _ = try await self.query(query).collect()
     }
 }
+
+extension Ledger {
+    /// Checks that Postgres answers (readiness).
+    public func ping() async throws {
+        try await perform("ping") { client in try await client.run("SELECT 1") }
+    }
+}

@@ -1,4 +1,5 @@
-# Python virtual environment for the interop tests (Tests/interop). Source bin/lib/common.sh first (it defines RELAY_ROOT).
+# Python virtual environment for the interop tests (Tests/interop) and the end-to-end tests (Tests/e2e).
+# Source bin/lib/common.sh first (it defines RELAY_ROOT).
 #
 # ensure_venv: creates $RELAY_ROOT/.venv when it is missing or incomplete and installs the pinned packages below.
 # A stamp file, written only after a successful install, holds the hash of the requirements, so a repeat run is instant
@@ -9,14 +10,25 @@ RELAY_VENV="$RELAY_ROOT/.venv"
 RELAY_PYTHON_REQUIREMENTS='bullmq==3.4.4
 pytest==9.2.0
 pytest-asyncio==1.5.0
-llmock==0.2.2'
+llmock==0.2.2
+openai==3.57.0
+anthropic==2.15.0
+websockets==17.4
+PyJWT==2.15.1'
+
+# Requirement names whose import directory is not the name with - turned into _.
+_venv_module_dir() {
+    case $1 in
+        PyJWT) echo jwt ;;
+        *) echo "${1//-/_}" ;;
+    esac
+}
 
 # True when every pinned package's import directory is in the venv (a cheap completeness check, no imports).
 _venv_has_packages() {
     local venv=$1 line pkg
     while IFS= read -r line; do
-        pkg=${line%%[=<>~ ]*}
-        pkg=${pkg//-/_}
+        pkg=$(_venv_module_dir "${line%%[=<>~ ]*}")
         compgen -G "$venv/lib/python3*/site-packages/$pkg/__init__.py" >/dev/null || return 1
     done <<<"$RELAY_PYTHON_REQUIREMENTS"
 }
@@ -38,6 +50,6 @@ ensure_venv() {
     printf '%s\n' "$RELAY_PYTHON_REQUIREMENTS" >"$reqs"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$reqs" \
         || die "pip install into $venv failed"
-    "$venv/bin/python" -c 'import bullmq, pytest, pytest_asyncio' || die "the venv in $venv is incomplete after install"
+    "$venv/bin/python" -c 'import bullmq, pytest, pytest_asyncio, openai, anthropic, websockets, jwt' || die "the venv in $venv is incomplete after install"
     printf '%s\n' "$want" >"$stamp"
 }

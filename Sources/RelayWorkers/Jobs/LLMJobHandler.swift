@@ -2,6 +2,7 @@ import BullQueue
 import Foundation
 import Logging
 import RelayJSON
+import RelayLedger
 import RelayProviders
 import RelayRedis
 import Synchronization
@@ -15,16 +16,19 @@ public struct LLMJobHandler: Sendable {
     public let providers: [String: any LLMProvider]
     public let router: ProviderRouter
     public let redis: RedisClient
+    /// Bills each job once: settled by its usage when it completes, refunded when it fails for good.
+    public let ledger: Ledger?
     let logger: Logger
 
     public init(
         configuration: WorkersConfiguration, providers: [String: any LLMProvider], router: ProviderRouter,
-        redis: RedisClient, logger: Logger = Logger(label: "relay.workers")
+        redis: RedisClient, ledger: Ledger? = nil, logger: Logger = Logger(label: "relay.workers")
     ) {
         self.configuration = configuration
         self.providers = providers
         self.router = router
         self.redis = redis
+        self.ledger = ledger
         self.logger = logger
     }
 
@@ -42,9 +46,11 @@ public struct LLMJobHandler: Sendable {
         let chain = self.chain(for: payload)
         guard !chain.isEmpty else {
             try await stream.publish(["seq": .int(next()), "type": "error", "error": ["code": "INVALID_REQUEST", "message": .string("no provider serves model '\(payload.request.model)'")]])
+            await refund(payload, jobId: context.job.id, status: "failed")
             throw UnrecoverableError("INVALID_REQUEST: no provider serves model '\(payload.request.model)'")
         }
         let deadline = ContinuousClock.now + .milliseconds(timeout)
+        let startedAt = Date()
         do {
             let result = try await router.run(payload.request, chain: chain, deadline: deadline) { event in
                 switch event {
@@ -61,6 +67,7 @@ public struct LLMJobHandler: Sendable {
                 "seq": .int(next()), "type": "done", "usage": usage, "provider": .string(result.provider),
                 "fallback": .bool(result.fallbackUsed), "finishReason": result.finishReason.map(JSONValue.string) ?? .null,
             ])
+            await settle(payload, jobId: context.job.id, result: result, startedAt: startedAt)
             return [
                 "text": .string(result.text), "usage": usage, "provider": .string(result.provider),
                 "fallback": .bool(result.fallbackUsed), "userId": .string(payload.userId),
@@ -71,9 +78,41 @@ public struct LLMJobHandler: Sendable {
                 || code == "CANCELLED" || code == "INVALID_REQUEST"
             if final {
                 _ = try? await stream.publish(["seq": .int(next()), "type": "error", "error": ["code": .string(code), "message": .string(message)]])
+                await refund(payload, jobId: context.job.id, status: code == "CANCELLED" ? "cancelled" : "failed")
                 throw UnrecoverableError("\(code): \(message)")
             }
             throw error
+        }
+    }
+
+    /// Settles the job by the provider's usage at the provider's price for the model (from `workers.yml`).
+    private func settle(_ payload: LLMJobPayload, jobId: String, result: RouteResult, startedAt: Date) async {
+        guard let ledger else { return }
+        let model = configuration.providers[result.provider]?.models[payload.request.model]
+        let credits = (Double(result.usage.promptTokens) * (model?.inputPricePer1K ?? 0)
+            + Double(result.usage.completionTokens) * (model?.outputPricePer1K ?? 0)) / 1000
+        let finished = Date()
+        let usage = Usage(
+            userId: payload.userId, jobId: jobId, requestKind: payload.request.kind.rawValue, provider: result.provider,
+            model: payload.request.model, promptTokens: Int64(result.usage.promptTokens),
+            completionTokens: Int64(result.usage.completionTokens), tokensExact: !result.usage.estimated,
+            credits: Credits(micros: Int64((credits * Double(Credits.scale)).rounded())),
+            latencyMilliseconds: Int32(clamping: Int(finished.timeIntervalSince(startedAt) * 1000)),
+            fallbackUsed: result.fallbackUsed, startedAt: startedAt, finishedAt: finished
+        )
+        do {
+            _ = try await ledger.settle(usage)
+        } catch {
+            logger.error("could not settle a job; the reconciler will", metadata: ["job": "\(jobId)", "error": "\(error)"])
+        }
+    }
+
+    private func refund(_ payload: LLMJobPayload, jobId: String, status: String) async {
+        guard let ledger else { return }
+        do {
+            _ = try await ledger.refund(jobId: jobId, userId: payload.userId, status: status)
+        } catch {
+            logger.error("could not refund a job; the reconciler will", metadata: ["job": "\(jobId)", "error": "\(error)"])
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BullQueue
 import Logging
+import RelayLedger
 import RelayProviders
 import RelayRedis
 
@@ -11,13 +12,14 @@ public final class WorkerPools: Sendable {
     public let workers: [Worker]
 
     public init(
-        configuration: WorkersConfiguration, redis: RedisClient, httpClient: HTTPClient, only: [String] = [],
+        configuration: WorkersConfiguration, redis: RedisClient, httpClient: HTTPClient, ledger: Ledger? = nil,
+        only: [String] = [],
         prefix: String = "bull", logger: Logger = Logger(label: "relay.workers")
     ) throws {
         self.configuration = configuration
         let providers = Self.makeProviders(configuration, httpClient: httpClient)
         let router = ProviderRouter(circuits: RedisCircuitStore(redis: redis), breaker: configuration.breaker)
-        let handler = LLMJobHandler(configuration: configuration, providers: providers, router: router, redis: redis, logger: logger)
+        let handler = LLMJobHandler(configuration: configuration, providers: providers, router: router, redis: redis, ledger: ledger, logger: logger)
         self.handler = handler
         let pools = only.isEmpty ? configuration.pools : configuration.pools.filter { only.contains($0.name) }
         workers = try pools.map { pool in

@@ -1,0 +1,127 @@
+import HTTPTypes
+import Foundation
+import Hummingbird
+import NIOCore
+import RelayJSON
+import RelayProviders
+
+/// The Anthropic-compatible Messages API: `POST /v1/messages`, streamed with Anthropic's events or not.
+/// The official SDKs work with `base_url` pointing at Relay and a Relay token as the key (`x-api-key` or Bearer).
+struct AnthropicAPI: HTTPAPI {
+    let submitter: RequestSubmitter
+    let authenticator: Authenticator
+    let metrics: IngressMetrics
+    var name: String { "anthropic" }
+
+    func register(on router: Router<RelayRequestContext>) {
+        router.post("v1/messages") { request, context in
+            await handle { try await messages(request, context: context) }
+        }
+    }
+
+    func errorResponse(_ error: IngressError) -> Response {
+        let (status, type): (Int, String) =
+            switch error.code {
+            case .unauthorized: (401, "authentication_error")
+            case .forbidden: (403, "permission_error")
+            case .modelNotFound, .notFound: (404, "not_found_error")
+            case .insufficientCredits: (402, "billing_error")
+            case .rateLimitExceeded: (429, "rate_limit_error")
+            case .payloadTooLarge: (413, "request_too_large")
+            case .invalidRequest, .cancelled: (400, "invalid_request_error")
+            case .timeout: (504, "timeout_error")
+            case .allProvidersFailed, .unavailable: (529, "overloaded_error")
+            default: (500, "api_error")
+            }
+        return json(Self.errorBody(error, type: type), status: .init(code: status), headers: errorHeaders(error))
+    }
+
+    static func errorBody(_ error: IngressError, type: String? = nil) -> JSONValue {
+        let kind = type ?? (error.code == .allProvidersFailed ? "overloaded_error" : error.code == .timeout ? "timeout_error" : "api_error")
+        return ["type": "error", "error": ["type": .string(kind), "message": .string(error.message)]]
+    }
+
+    private func messages(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let identity = try await authenticator.identity(of: request)
+        let parsed = try AnthropicRequest.messages(try await jsonBody(request, context: context))
+        let started = ContinuousClock.now
+        let job = try await submitter.submit(parsed.request, identity: identity)
+        let id = "msg_" + job.jobId.replacingOccurrences(of: "-", with: "")
+        let model = parsed.request.model
+        let headers: HTTPFields = [HTTPField.Name("request-id")!: job.jobId]
+        guard parsed.stream else {
+            let result = try await job.collect()
+            metrics.recordFirstResult(api: name, after: ContinuousClock.now - started)
+            return json(
+                [
+                    "id": .string(id), "type": "message", "role": "assistant", "model": .string(model),
+                    "content": [["type": "text", "text": .string(result.text)]],
+                    "stop_reason": .string(Self.stopReason(result.finishReason)), "stop_sequence": .null,
+                    "usage": ["input_tokens": .int(result.usage.prompt), "output_tokens": .int(result.usage.completion)],
+                ],
+                headers: headers
+            )
+        }
+        let (first, rest) = try await job.firstMessage()
+        metrics.recordFirstResult(api: name, after: ContinuousClock.now - started)
+        let estimatedInput = (parsed.request.promptCharacters + 3) / 4
+        let submitter = self.submitter
+        var streamHeaders = ServerSentEventWriter.headers
+        streamHeaders[HTTPField.Name("request-id")!] = job.jobId
+        return Response(status: .ok, headers: streamHeaders, body: ResponseBody { writer in
+            var events = ServerSentEventWriter(writer: writer)
+            let iterator = rest
+            do {
+                try await events.send([
+                    "type": "message_start",
+                    "message": [
+                        "id": .string(id), "type": "message", "role": "assistant", "model": .string(model), "content": [],
+                        "stop_reason": .null, "stop_sequence": .null,
+                        "usage": ["input_tokens": .int(estimatedInput), "output_tokens": 0],
+                    ],
+                ], event: "message_start")
+                try await events.send(
+                    ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]],
+                    event: "content_block_start")
+                try await events.send(["type": "ping"], event: "ping")
+                var message: JobMessage? = first
+                while let current = message {
+                    switch current.kind {
+                    case .chunk:
+                        try await events.send(
+                            ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": .string(current.text ?? "")]],
+                            event: "content_block_delta")
+                    case .done:
+                        try await events.send(["type": "content_block_stop", "index": 0], event: "content_block_stop")
+                        try await events.send([
+                            "type": "message_delta",
+                            "delta": ["stop_reason": .string(Self.stopReason(current.finishReason)), "stop_sequence": .null],
+                            "usage": ["input_tokens": .int(current.usage.prompt), "output_tokens": .int(current.usage.completion)],
+                        ], event: "message_delta")
+                        try await events.send(["type": "message_stop"], event: "message_stop")
+                    case .error:
+                        try await events.send(Self.errorBody(current.error), event: "error")
+                    case .embedding:
+                        break
+                    }
+                    if current.isTerminal { break }
+                    message = try await iterator.next()
+                }
+            } catch let error as IngressError {
+                try? await events.send(Self.errorBody(error), event: "error")
+            } catch {
+                try? await submitter.cancel(jobId: job.jobId, queue: job.queue, userId: identity.userId)
+                throw error
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    static func stopReason(_ reason: String?) -> String {
+        switch reason {
+        case "length", "max_tokens": return "max_tokens"
+        case "stop_sequence": return "stop_sequence"
+        default: return "end_turn"
+        }
+    }
+}

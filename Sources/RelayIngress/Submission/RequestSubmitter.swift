@@ -1,0 +1,134 @@
+import BullQueue
+import Foundation
+import Logging
+import RelayJSON
+import RelayLedger
+import RelayProviders
+import RelayRedis
+import RelayWorkers
+
+/// Turns client requests into jobs: checks the model's route, reserves credits, listens on the job's result
+/// channel, then enqueues it on the pool that runs its kind. The ingress never calls a provider.
+public struct RequestSubmitter: Sendable {
+    public let configuration: WorkersConfiguration
+    public let redis: RedisClient
+    public let ledger: Ledger?
+    let queues: [String: Queue]
+    let logger: Logger
+    /// How long a client's request id stays resumable.
+    static let resumeRetention = 3600
+
+    public init(
+        configuration: WorkersConfiguration, redis: RedisClient, ledger: Ledger?, prefix: String = "bull",
+        logger: Logger = Logger(label: "relay.ingress")
+    ) throws {
+        self.configuration = configuration
+        self.redis = redis
+        self.ledger = ledger
+        var queues: [String: Queue] = [:]
+        for pool in configuration.pools { queues[pool.name] = try Queue(name: pool.queue, prefix: prefix, redis: redis) }
+        self.queues = queues
+        self.logger = logger
+    }
+
+    /// The routed models a client may ask for.
+    public var models: [String] { configuration.routes.keys.sorted() }
+
+    /// Submits a request for `identity`; `clientId` (the WebSocket request id) makes it resumable.
+    public func submit(
+        _ request: LLMRequest, provider: String? = nil, identity: Identity, clientId: String? = nil
+    ) async throws -> SubmittedJob {
+        try identity.requireSubmit()
+        guard let chain = configuration.chain(for: request.model, kind: request.kind), !chain.isEmpty else {
+            throw IngressError(.modelNotFound, "the model '\(request.model)' does not exist or you do not have access to it")
+        }
+        guard let pool = configuration.pool(for: request.kind), let queue = queues[pool.name] else {
+            throw IngressError(.invalidRequest, "no worker pool runs \(request.kind.rawValue) requests")
+        }
+        let jobId = UUID().uuidString.lowercased()
+        let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
+        let data: JSONValue
+        do {
+            data = try JSONValue(json: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self))
+        } catch {
+            throw IngressError(.internal, "the request could not be encoded")
+        }
+        if let ledger {
+            let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
+            do {
+                _ = try await ledger.reserve(userId: identity.userId, jobId: jobId, amount: amount)
+            } catch let error as LedgerError where error.code == .insufficientCredits {
+                throw IngressError(.insufficientCredits, "your credit balance is too low for this request")
+            } catch {
+                throw IngressError(.unavailable, "credits cannot be checked right now; try again shortly")
+            }
+        }
+        let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId)
+        do {
+            let subscription = try await redis.subscribe(to: [stream.channel])
+            let options = JobOptions(
+                jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
+                backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
+                timeout: pool.timeout
+            )
+            if let clientId {
+                _ = try await redis.send(
+                    "SET", Self.requestKey(user: identity.userId, clientId: clientId), "\(pool.name)\n\(jobId)",
+                    "EX", Self.resumeRetention
+                )
+            }
+            do {
+                _ = try await queue.add(request.kind.rawValue, data: data, options: options)
+            } catch {
+                subscription.unsubscribe()
+                throw error
+            }
+            let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId)
+            return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: 0, subscription: subscription))
+        } catch {
+            logger.warning("could not enqueue a request", metadata: ["error": "\(error)"])
+            if let ledger { _ = try? await ledger.refund(jobId: jobId, userId: identity.userId, status: "rejected") }
+            throw IngressError(.unavailable, "the request could not be queued right now; try again shortly")
+        }
+    }
+
+    /// Follows a request of `identity` again, after the sequence number `after`; nil when it has no such request.
+    public func resume(clientId: String, after: Int, identity: Identity) async throws -> SubmittedJob? {
+        guard let (queue, jobId) = try await locate(clientId: clientId, identity: identity) else { return nil }
+        let stream = JobStream(redis: redis, queue: queue.name, jobId: jobId)
+        let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId)
+        let request = LLMRequest(kind: .chat, model: "")
+        return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: after, subscription: nil))
+    }
+
+    /// Cancels a request of `identity` wherever it runs; false when it has no such request.
+    public func cancel(clientId: String, identity: Identity) async throws -> Bool {
+        guard let (queue, jobId) = try await locate(clientId: clientId, identity: identity) else { return false }
+        try await cancel(jobId: jobId, queue: queue, userId: identity.userId)
+        return true
+    }
+
+    /// Cancels a job: one not started fails at once (the ingress then writes its last message and refunds it);
+    /// a running one is stopped by the worker holding it, which does both.
+    public func cancel(jobId: String, queue: Queue, userId: String) async throws {
+        let outcome = try await queue.cancel(jobId: jobId, reason: "CANCELLED: cancelled by the client")
+        guard outcome == .failedBeforeStart else { return }
+        let stream = JobStream(redis: redis, queue: queue.name, jobId: jobId)
+        try await stream.publish([
+            "seq": 1, "type": "error", "error": ["code": "CANCELLED", "message": "the request was cancelled"],
+        ])
+        if let ledger { _ = try? await ledger.refund(jobId: jobId, userId: userId, status: "cancelled") }
+    }
+
+    private func locate(clientId: String, identity: Identity) async throws -> (Queue, String)? {
+        let value = try await redis.send("GET", Self.requestKey(user: identity.userId, clientId: clientId)).string
+        guard let parts = value?.split(separator: "\n"), parts.count == 2, let queue = queues[String(parts[0])] else {
+            return nil
+        }
+        return (queue, String(parts[1]))
+    }
+
+    static func requestKey(user: String, clientId: String) -> String {
+        "relay:requests:\(user):\(clientId)"
+    }
+}

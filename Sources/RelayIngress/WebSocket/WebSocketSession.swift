@@ -1,0 +1,148 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import RelayWorkers
+import RelayJSON
+import Synchronization
+
+/// One authenticated WebSocket connection: many requests at once, each relayed from its job's stream.
+///
+/// Closing the connection stops relaying but never cancels a job: the client may `resume` on a new connection.
+final class WebSocketSession: Sendable {
+    /// Requests in flight on one connection at most.
+    static let maxInFlight = 64
+
+    let identity: Identity
+    let submitter: RequestSubmitter
+    let outbound: WebSocketOutboundWriter
+    let providers: Set<String>
+    let metrics: IngressMetrics
+    let logger: Logger
+    private let inFlight = Mutex<[String: Task<Void, Never>]>([:])
+
+    init(identity: Identity, submitter: RequestSubmitter, outbound: WebSocketOutboundWriter, metrics: IngressMetrics, logger: Logger) {
+        self.identity = identity
+        self.submitter = submitter
+        self.outbound = outbound
+        self.providers = ClientFrame.providerNames.union(submitter.configuration.providers.keys)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Reads messages until the client goes away; protocol errors (oversized frames, …) close the connection.
+    func run(inbound: WebSocketInboundStream, maxMessageSize: Int) async throws {
+        metrics.webSocketOpened()
+        defer {
+            metrics.webSocketClosed()
+            let tasks = inFlight.withLock { tasks in
+                defer { tasks.removeAll() }
+                return Array(tasks.values)
+            }
+            for task in tasks { task.cancel() }
+        }
+        for try await message in inbound.messages(maxSize: maxMessageSize) {
+            switch message {
+            case .binary:
+                try await outbound.close(.unacceptableData, reason: "binary messages are not accepted; send JSON text")
+                return
+            case .text(let text):
+                do {
+                    try await handle(try ClientFrame.parse(text, providers: providers))
+                } catch let refusal as ClientFrame.Refusal {
+                    guard let id = refusal.id else {
+                        try await outbound.close(.policyViolation, reason: refusal.error.message)
+                        return
+                    }
+                    await send(error: refusal.error, id: id)
+                }
+            }
+        }
+    }
+
+    private func handle(_ frame: ClientFrame) async throws {
+        switch frame {
+        case .request(let id, let request, let provider, let stream):
+            try start(id: id) {
+                let job = try await self.submitter.submit(request, provider: provider, identity: self.identity, clientId: id)
+                try await self.relay(job, id: id, stream: stream)
+            }
+        case .resume(let id, let after):
+            try start(id: id) {
+                guard let job = try await self.submitter.resume(clientId: id, after: after, identity: self.identity) else {
+                    throw IngressError(.invalidRequest, "there is no request '\(id)' to resume")
+                }
+                try await self.relay(job, id: id, stream: true)
+            }
+        case .cancel(let id):
+            do {
+                guard try await submitter.cancel(clientId: id, identity: identity) else {
+                    throw IngressError(.invalidRequest, "there is no request '\(id)' to cancel")
+                }
+            } catch {
+                await send(error: Self.ingressError(error), id: id)
+            }
+        }
+    }
+
+    /// Runs `body` as the request `id`, refusing a duplicate id or one request too many.
+    private func start(id: String, _ body: @escaping @Sendable () async throws -> Void) throws {
+        let refusal = inFlight.withLock { tasks -> IngressError? in
+            if tasks[id] != nil { return IngressError(.invalidRequest, "a request with id '\(id)' is already in flight") }
+            if tasks.count >= Self.maxInFlight {
+                return IngressError(.rateLimitExceeded, "at most \(Self.maxInFlight) requests may be in flight on one connection")
+            }
+            tasks[id] = Task {
+                do {
+                    try await body()
+                } catch is CancellationError {
+                } catch {
+                    await self.send(error: Self.ingressError(error), id: id)
+                }
+                _ = self.inFlight.withLock { $0.removeValue(forKey: id) }
+            }
+            return nil
+        }
+        if let refusal { throw ClientFrame.Refusal(id: id, error: refusal) }
+    }
+
+    private func relay(_ job: SubmittedJob, id: String, stream: Bool) async throws {
+        var text = ""
+        for try await message in job.messages {
+            guard case .object(var body) = message.body else { continue }
+            body["id"] = .string(id)
+            switch message.kind {
+            case .chunk where !stream:
+                text += message.text ?? ""
+                continue
+            case .done where !stream:
+                body["data"] = .string(text)
+            case .done:
+                body["usage"] = Self.usage(message.usage)
+            default:
+                break
+            }
+            if message.kind == .done, !stream { body["usage"] = Self.usage(message.usage) }
+            try await outbound.write(.text(JSONValue.object(body).json))
+        }
+    }
+
+    private static func usage(_ usage: TokenCounts) -> JSONValue {
+        [
+            "promptTokens": .int(usage.prompt), "completionTokens": .int(usage.completion),
+            "totalTokens": .int(usage.total), "estimated": .bool(usage.estimated),
+        ]
+    }
+
+    private func send(error: IngressError, id: String) async {
+        let body: JSONValue = [
+            "id": .string(id), "type": "error",
+            "error": ["code": .string(error.code.protocolCode), "message": .string(error.message)],
+        ]
+        try? await outbound.write(.text(body.json))
+    }
+
+    static func ingressError(_ error: any Error) -> IngressError {
+        (error as? IngressError) ?? IngressError(.internal, "the request failed")
+    }
+}

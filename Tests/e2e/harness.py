@@ -1,0 +1,171 @@
+"""The running Relay of the end-to-end suite: how it is started and stopped, tokens, credits, and small helpers.
+
+conftest.py owns one RelayServer for the session; tests reach it through the `relay` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import jwt
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E = Path(__file__).resolve().parent
+CLI_TIMEOUT = 30
+
+
+def relay_binary() -> str:
+    return os.environ.get("RELAY_BIN") or str(ROOT / ".build" / "debug" / "relay")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def random_secret(length: int = 48) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def new_user_id(tag: str = "u") -> str:
+    return f"e2e-{tag}-{uuid.uuid4().hex[:12]}"
+
+
+class RelayServer:
+    """`relay dev` on a free port with the suite's workers.yml; its output goes to a log file."""
+
+    def __init__(self, binary: str, redis_url: str, database_url: str, workdir: Path):
+        self.binary = binary
+        self.redis_url = redis_url
+        self.database_url = database_url
+        self.workdir = workdir
+        self.secret = random_secret()
+        self.port = free_port()
+        self.log_path = workdir / "relay.log"
+        self.process: subprocess.Popen | None = None
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # addresses
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def v1(self) -> str:
+        return f"{self.http}/v1"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # lifecycle
+
+    def env(self, **extra: str) -> dict:
+        env = dict(os.environ)
+        for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "RELAY_PORT",
+                     "RELAY_WORKERS_CONFIG"):
+            env.pop(name, None)
+        env.update(REDIS_URL=self.redis_url, DATABASE_URL=self.database_url, RELAY_JWT_SECRET=self.secret)
+        env.update(extra)
+        return env
+
+    @property
+    def argv(self) -> list[str]:
+        """The command that runs relay (a .py stand-in such as reference_relay.py runs with this interpreter)."""
+        return [sys.executable, self.binary] if self.binary.endswith(".py") else [self.binary]
+
+    def cli(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+        """Runs `relay ARGS` from the repository root; raises with its output when it fails and check is set."""
+        done = subprocess.run([*self.argv, *args], cwd=ROOT, env=env or self.env(), capture_output=True, text=True,
+                              timeout=CLI_TIMEOUT)
+        if check and done.returncode != 0:
+            raise AssertionError(f"`relay {' '.join(args)}` failed (rc {done.returncode}):\n"
+                                 f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        return done
+
+    def migrate(self) -> None:
+        self.cli("migrate", "--database", self.database_url, "--dir", "migrations")
+
+    def start(self, ready_timeout: float = 30.0) -> None:
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [*self.argv, "dev", "--port", str(self.port), "--config", str(E2E / "workers.yml")],
+            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"relay dev exited with {self.process.returncode} before it was ready\n"
+                                   f"{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.http}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"relay dev did not answer /healthz with 200 within {ready_timeout:.0f} s\n{self.log_tail()}")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return f"--- last {lines} lines of {self.log_path} ---\n" + "\n".join(text[-lines:])
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # tokens and credits
+
+    def token(self, user: str, *, roles: list[str] | None = None, permissions: list[str] | None = None,
+              ttl: int = 3600, secret: str | None = None, claims: dict | None = None) -> str:
+        """An HS256 JWT like the one `relay token` makes: sub, iat, exp, roles, permissions."""
+        now = int(time.time())
+        payload = {
+            "sub": user,
+            "iat": now,
+            "exp": now + ttl,
+            "roles": ["user"] if roles is None else roles,
+            "permissions": ["services:use"] if permissions is None else permissions,
+        }
+        payload.update(claims or {})
+        return jwt.encode(payload, secret or self.secret, algorithm="HS256")
+
+    def grant(self, user: str, amount: str = "100") -> None:
+        self.cli("credits", "grant", user, amount, "--database", self.database_url)
+
+    def user(self, tag: str = "u", credits: str | None = "100", **token_args) -> tuple[str, str]:
+        """A fresh user id (with credits unless credits is None) and a token for it."""
+        user = new_user_id(tag)
+        if credits is not None:
+            self.grant(user, credits)
+        return user, self.token(user, **token_args)
