@@ -167,6 +167,14 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
+            name: "RelayIngressTests",
+            dependencies: [
+                "RelayIngress", "RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis", "RelayJSON", "RelayLedger",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
             name: "RelayRedisTests",
             dependencies: ["RelayRedis"],
             swiftSettings: upcomingFeatures

@@ -163,6 +163,11 @@ class RelayServer:
     def grant(self, user: str, amount: str = "100") -> None:
         self.cli("credits", "grant", user, amount, "--database", self.database_url)
 
+    def balance(self, user: str) -> dict[str, str]:
+        """`relay credits balance USER` as {"available": "99.99", "reserved": "0", "ledger": "consistent", …}."""
+        out = self.cli("credits", "balance", user, "--database", self.database_url).stdout
+        return dict(line.split(None, 1) for line in out.splitlines() if len(line.split(None, 1)) == 2)
+
     def user(self, tag: str = "u", credits: str | None = "100", **token_args) -> tuple[str, str]:
         """A fresh user id (with credits unless credits is None) and a token for it."""
         user = new_user_id(tag)
