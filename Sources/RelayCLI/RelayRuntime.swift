@@ -38,7 +38,10 @@ struct RelayRuntime {
         if let (serve, authConfiguration) = ingress {
             let ingressConfiguration = try serve.configuration()
             let authority = try await TokenAuthority(configuration: authConfiguration)
-            let submitter = try RequestSubmitter(configuration: configuration, redis: redis, ledger: ledger, logger: logger)
+            let limiter = RateLimiter(redis: redis, defaults: ingressConfiguration.defaultLimits)
+            let submitter = try RequestSubmitter(
+                configuration: configuration, redis: redis, ledger: ledger, limiter: limiter, logger: logger
+            )
             let app = Ingress.application(
                 configuration: ingressConfiguration, redis: redis, submitter: submitter, authority: authority,
                 metrics: IngressMetrics(registry: registry), logger: logger

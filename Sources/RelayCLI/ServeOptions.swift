@@ -10,6 +10,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Port to listen on (default: $RELAY_PORT, else 3003).")
     var port: Int?
 
+    @Option(help: "Requests per minute per user without an override (default: $RELAY_RPM, else no limit).")
+    var rpm: Int?
+
+    @Option(help: "Tokens per minute per user without an override (default: $RELAY_TPM, else no limit).")
+    var tpm: Int?
+
     func configuration() throws -> IngressConfiguration {
         let environmentPort = ProcessInfo.processInfo.environment["RELAY_PORT"]
         let chosen: Int
@@ -22,6 +28,14 @@ struct ServeOptions: ParsableArguments {
             chosen = 3003
         }
         guard (1...65535).contains(chosen) else { throw ValidationError("the port must be between 1 and 65535") }
-        return IngressConfiguration(host: host, port: chosen)
+        let environment = ProcessInfo.processInfo.environment
+        let limit = { (flag: Int?, variable: String) throws -> Int? in
+            guard let value = flag ?? environment[variable].flatMap({ Int($0) }) else { return nil }
+            guard value >= 0 else { throw ValidationError("limits cannot be negative") }
+            return value == 0 ? nil : value
+        }
+        return IngressConfiguration(
+            host: host, port: chosen, defaultLimits: .init(rpm: try limit(rpm, "RELAY_RPM"), tpm: try limit(tpm, "RELAY_TPM"))
+        )
     }
 }

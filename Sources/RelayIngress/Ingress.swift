@@ -26,6 +26,10 @@ public enum Ingress {
         addHealth(to: router, redis: redis, ledger: submitter.ledger, submitter: submitter, metrics: metrics)
         OpenAIAPI(submitter: submitter, authenticator: authenticator, metrics: metrics).register(on: router)
         AnthropicAPI(submitter: submitter, authenticator: authenticator, metrics: metrics).register(on: router)
+        AccountsAPI(
+            ledger: submitter.ledger, limiter: submitter.limiter ?? RateLimiter(redis: redis), authenticator: authenticator,
+            metrics: metrics
+        ).register(on: router)
         let catalogue = ProviderCatalogue(configuration: submitter.configuration, circuits: RedisCircuitStore(redis: redis))
         router.get("api/providers") { _, _ in try await catalogue.providers() }
         router.get("api/models") { _, _ in catalogue.models() }
@@ -50,7 +54,9 @@ public enum Ingress {
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: router,
-                configuration: .init(maxFrameSize: configuration.maxWebSocketMessage, autoPing: .enabled(timePeriod: configuration.pingInterval))
+                configuration: .init(
+                    ws: .init(maxFrameSize: configuration.maxWebSocketMessage, autoPing: .enabled(timePeriod: configuration.pingInterval))
+                )
             ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "relay"),
             logger: logger

@@ -101,10 +101,20 @@ class RelayServer:
     def migrate(self) -> None:
         self.cli("migrate", "--database", self.database_url, "--dir", "migrations")
 
+    def session_config(self) -> Path:
+        """Tests/e2e/workers.yml with this session's own queue names (e2e-<tag>-…), so no other Relay on the same
+        Redis (a leftover run, bin/dev) takes its jobs."""
+        text = (E2E / "workers.yml").read_text()
+        assert "queue: e2e-" in text
+        path = self.workdir / "workers.yml"
+        path.write_text(text.replace("queue: e2e-", f"queue: e2e-{uuid.uuid4().hex[:8]}-"))
+        return path
+
     def start(self, ready_timeout: float = 30.0) -> None:
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [*self.argv, "dev", "--port", str(self.port), "--config", str(E2E / "workers.yml")],
+            [*self.argv, "dev", "--port", str(self.port), "--config", str(self.session_config()),
+             "--spool", str(self.workdir / "spool")],  # not .relay/spool, which a bin/dev Relay may drain
             cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()

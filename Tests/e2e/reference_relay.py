@@ -22,20 +22,20 @@ import struct
 import sys
 import tempfile
 import time
-import uuid
+from decimal import Decimal
 
 import jwt
 
 WORDS = ["relay", "queues", "every", "request", "to", "a", "worker", "that", "streams", "the", "answer", "back",
          "through", "redis", "while", "credits", "are", "settled", "once"]
-# model: (speed, priced, kinds)
+# model: (speed, priced, kinds, (input, output) credits per 1,000 tokens)
 MODELS = {
-    "gpt-4o-mini": ("fast", True, {"chat", "completion"}),
-    "claude-sonnet-4": ("fast", True, {"chat"}),
-    "text-embedding-3-small": ("fast", True, {"embedding"}),
-    "free-model": ("fast", False, {"chat", "completion"}),
-    "slow-model": ("slow", True, {"chat", "completion"}),
-    "flaky-model": ("broken", True, {"chat", "completion"}),
+    "gpt-4o-mini": ("fast", True, {"chat", "completion"}, ("0.15", "0.6")),
+    "claude-sonnet-4": ("fast", True, {"chat"}, ("3", "15")),
+    "text-embedding-3-small": ("fast", True, {"embedding"}, ("0.02", "0")),
+    "free-model": ("fast", False, {"chat", "completion"}, ("0", "0")),
+    "slow-model": ("slow", True, {"chat", "completion"}, ("0.15", "0.6")),
+    "flaky-model": ("broken", True, {"chat", "completion"}, ("0.15", "0.6")),
 }
 MAX_IN_FLIGHT = 64
 MAX_BODY = 4 * 1024 * 1024
@@ -46,12 +46,17 @@ def credits_file() -> str:
     return os.path.join(tempfile.gettempdir(), f"relay-reference-credits-{key}.jsonl")
 
 
-def balance(user: str) -> float:
+def balance(user: str) -> Decimal:
     try:
         with open(credits_file()) as f:
-            return sum(r["amount"] for r in map(json.loads, f) if r["user"] == user)
+            return sum((Decimal(r["amount"]) for r in map(json.loads, f) if r["user"] == user), Decimal(0))
     except FileNotFoundError:
-        return 0.0
+        return Decimal(0)
+
+
+def add_credits(user: str, amount: Decimal) -> None:
+    with open(credits_file(), "a") as f:
+        f.write(json.dumps({"user": user, "amount": str(amount)}) + "\n")
 
 
 def fnv(text: str) -> int:
@@ -154,6 +159,8 @@ class Job:
                         await asyncio.sleep(0.1)
                     word = WORDS[(seed + index * 2654435761) % 2**64 % len(WORDS)]
                     await self.publish({"type": "chunk", "data": word if index == 0 else " " + word})
+            price_in, price_out = MODELS[self.req["model"]][3]
+            add_credits(self.user, -(prompt_tokens * Decimal(price_in) + count * Decimal(price_out)) / 1000)
             await self.publish({"type": "done", "provider": "simulated", "fallback": False,
                                 "finishReason": "length" if max_tokens else "stop",
                                 "usage": {"promptTokens": prompt_tokens, "completionTokens": count,
@@ -306,6 +313,7 @@ def main() -> None:
     dev = sub.add_parser("dev")
     dev.add_argument("--port", type=int, default=3003)
     dev.add_argument("--config")
+    dev.add_argument("--spool")
     token = sub.add_parser("token")
     token.add_argument("--user", required=True)
     token.add_argument("--role", action="append", default=[])
@@ -315,8 +323,11 @@ def main() -> None:
     credits_sub = credits.add_subparsers(dest="action", required=True)
     grant = credits_sub.add_parser("grant")
     grant.add_argument("user")
-    grant.add_argument("amount", type=float)
+    grant.add_argument("amount", type=Decimal)
     grant.add_argument("--database")
+    show = credits_sub.add_parser("balance")
+    show.add_argument("user")
+    show.add_argument("--database")
     args = parser.parse_args()
     secret = os.environ.get("RELAY_JWT_SECRET", "")
     if args.command == "migrate":
@@ -329,8 +340,11 @@ def main() -> None:
     if args.command == "credits":
         if args.database:
             os.environ["DATABASE_URL"] = args.database
-        with open(credits_file(), "a") as f:
-            f.write(json.dumps({"user": args.user, "amount": args.amount, "id": uuid.uuid4().hex}) + "\n")
+        if args.action == "grant":
+            add_credits(args.user, args.amount)
+        else:
+            print(f"user       {args.user}\navailable  {balance(args.user).normalize()}\nreserved   0\n"
+                  "ledger     consistent")
         return
     import uvicorn
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

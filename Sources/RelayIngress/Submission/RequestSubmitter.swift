@@ -13,18 +13,21 @@ public struct RequestSubmitter: Sendable {
     public let configuration: WorkersConfiguration
     public let redis: RedisClient
     public let ledger: Ledger?
+    /// Per-user requests and tokens per minute; nil for none.
+    public let limiter: RateLimiter?
     let queues: [String: Queue]
     let logger: Logger
     /// How long a client's request id stays resumable.
     static let resumeRetention = 3600
 
     public init(
-        configuration: WorkersConfiguration, redis: RedisClient, ledger: Ledger?, prefix: String = "bull",
-        logger: Logger = Logger(label: "relay.ingress")
+        configuration: WorkersConfiguration, redis: RedisClient, ledger: Ledger?, limiter: RateLimiter? = nil,
+        prefix: String = "bull", logger: Logger = Logger(label: "relay.ingress")
     ) throws {
         self.configuration = configuration
         self.redis = redis
         self.ledger = ledger
+        self.limiter = limiter
         var queues: [String: Queue] = [:]
         for pool in configuration.pools { queues[pool.name] = try Queue(name: pool.queue, prefix: prefix, redis: redis) }
         self.queues = queues
@@ -44,6 +47,16 @@ public struct RequestSubmitter: Sendable {
         }
         guard let pool = configuration.pool(for: request.kind), let queue = queues[pool.name] else {
             throw IngressError(.invalidRequest, "no worker pool runs \(request.kind.rawValue) requests")
+        }
+        if let limiter {
+            let completion = request.kind == .embedding ? 0 : request.maxTokens ?? CreditEstimate.defaultCompletionTokens
+            do {
+                try await limiter.admit(userId: identity.userId, tokens: (request.promptCharacters + 3) / 4 + completion)
+            } catch let error as IngressError {
+                throw error
+            } catch {
+                throw IngressError(.unavailable, "rate limits cannot be checked right now; try again shortly")
+            }
         }
         let jobId = UUID().uuidString.lowercased()
         let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
