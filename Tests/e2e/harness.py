@@ -78,7 +78,8 @@ class RelayServer:
     def env(self, **extra: str) -> dict:
         env = dict(os.environ)
         for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "RELAY_PORT",
-                     "RELAY_WORKERS_CONFIG"):
+                     "RELAY_WORKERS_CONFIG", "RELAY_RPM", "RELAY_TPM", "RELAY_JWT_PUBLIC_KEY_FILE", "RELAY_JWKS_FILE",
+                     "RELAY_ALERT_WEBHOOK"):
             env.pop(name, None)
         env.update(REDIS_URL=self.redis_url, DATABASE_URL=self.database_url, RELAY_JWT_SECRET=self.secret)
         env.update(extra)

@@ -84,6 +84,14 @@ def test_bad_x_api_key_is_authentication_error(relay):
             model="claude-sonnet-4", max_tokens=4, messages=user_message())
 
 
+def test_without_services_use_is_permission_error(relay):
+    token = relay.token("e2e-noperm", permissions=["videos:read"])
+    with pytest.raises(anthropic.PermissionDeniedError) as err:
+        anthropic_client(relay, api_key=token).messages.create(model="claude-sonnet-4", max_tokens=4,
+                                                                messages=user_message())
+    assert_anthropic_error_body(err.value.response, "permission_error")
+
+
 def test_unknown_model_is_not_found(claude):
     with pytest.raises(anthropic.NotFoundError) as err:
         claude.messages.create(model="claude-nonexistent", max_tokens=4, messages=user_message())

@@ -187,6 +187,12 @@ def test_failing_provider_is_a_server_error(oai):
     assert_openai_error_body(err.value.response)
 
 
+def test_failing_provider_while_streaming_is_an_error(oai):
+    with pytest.raises(openai.APIError):  # a 5xx before the stream, or an error event in it
+        for _ in oai.chat.completions.create(model="flaky-model", messages=user_message(), stream=True):
+            pass
+
+
 def test_oversized_body_is_413(relay, user):
     body = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"' + b"x" * (4 * 1024 * 1024 + 1024) + b'"}]}'
     try:

@@ -50,6 +50,12 @@ async def test_provider_field_is_accepted(relay, user, provider):
     assert assert_done(messages, request_id)["provider"] == "simulated"
 
 
+async def test_temperature_is_accepted(relay, user):
+    request_id = rid()
+    messages = await run(relay, user[1], chat(request_id, temperature=0.2, maxTokens=3))
+    assert_done(messages, request_id)
+
+
 async def test_completion(relay, user):
     request_id = rid()
     messages = await run(relay, user[1], {"id": request_id, "type": "completion", "model": "gpt-4o-mini",
