@@ -34,12 +34,13 @@ public enum Ingress {
         router.get("api/providers") { _, _ in try await catalogue.providers() }
         router.get("api/models") { _, _ in catalogue.models() }
 
-        router.ws("ws") { request, _ in
+        router.ws("ws") { request, context in
             do {
                 let identity = try await authenticator.identity(of: request, allowQuery: true)
                 try identity.requireSubmit()
                 return .upgrade([:])
             } catch let error as IngressError {
+                UpgradeRefusals.refuse(context.channel, error: error)
                 throw HTTPError(error.code == .forbidden ? .forbidden : .unauthorized, message: error.message)
             }
         } onUpgrade: { inbound, outbound, context in
@@ -52,8 +53,8 @@ public enum Ingress {
         }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
+            server: UpgradeRefusals.server(
+                router: router,
                 configuration: .init(
                     ws: .init(maxFrameSize: configuration.maxWebSocketMessage, autoPing: .enabled(timePeriod: configuration.pingInterval))
                 )

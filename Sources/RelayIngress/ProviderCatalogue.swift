@@ -18,6 +18,9 @@ struct ProviderCatalogue: Sendable {
         var failures: Int
         var errorRate: Double
         var openedAt: Int?
+        /// Requests in flight over every worker process, and their mean latency to the first event (ms).
+        var inFlight: Int
+        var latencyMs: Double?
         var models: [String]
     }
 
@@ -43,10 +46,12 @@ struct ProviderCatalogue: Sendable {
         var list: [ProviderStatus] = []
         for provider in configuration.providers.values.sorted(by: { $0.id < $1.id }) {
             let snapshot = try await circuits.snapshot(provider.id, settings: configuration.breaker, now: now)
+            let load = try await ProviderStatsPublisher.read(provider.id, redis: circuits.redis)
             list.append(ProviderStatus(
                 id: provider.id, kind: provider.kind.rawValue, enabled: provider.enabled, baseURL: provider.baseURL,
                 circuit: snapshot.state.rawValue, successes: snapshot.successes, failures: snapshot.failures,
-                errorRate: snapshot.errorRate, openedAt: snapshot.openedAt, models: provider.models.keys.sorted()
+                errorRate: snapshot.errorRate, openedAt: snapshot.openedAt, inFlight: load.inFlight,
+                latencyMs: load.latencyMs.map { ($0 * 100).rounded() / 100 }, models: provider.models.keys.sorted()
             ))
         }
         return ProviderList(providers: list)

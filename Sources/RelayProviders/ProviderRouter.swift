@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Metrics
 import Synchronization
 
 /// Runs a request along a chain of providers: retries with backoff on one, falls back to the next, skips providers
@@ -10,11 +12,19 @@ public struct ProviderRouter: Sendable {
     public let circuits: any CircuitStateStore
     public let breaker: CircuitBreakerSettings
     public let retry: RetryPolicy
+    /// In-flight counts and latencies of this process's calls.
+    public let load: ProviderLoad
+    let logger: Logger
 
-    public init(circuits: any CircuitStateStore, breaker: CircuitBreakerSettings = .init(), retry: RetryPolicy = .init()) {
+    public init(
+        circuits: any CircuitStateStore, breaker: CircuitBreakerSettings = .init(), retry: RetryPolicy = .init(),
+        load: ProviderLoad = ProviderLoad(), logger: Logger = Logger(label: "relay.providers")
+    ) {
         self.circuits = circuits
         self.breaker = breaker
         self.retry = retry
+        self.load = load
+        self.logger = logger
     }
 
     /// Runs `request`, handing every event to `onEvent` as it arrives.
@@ -39,16 +49,13 @@ public struct ProviderRouter: Sendable {
                 let outcome = await attemptOnce(request, provider: provider, deadline: deadline, onEvent: onEvent)
                 switch outcome {
                 case .success(var result):
-                    _ = try? await circuits.record(provider.id, success: true, probe: permit == .probe, settings: breaker, now: Self.now())
+                    await record(provider.id, success: true, probe: permit == .probe)
                     result.fallbackUsed = position > 0
                     result.attempts = attempts
                     return result
                 case .failure(let error, let emitted):
                     if error.countsAsProviderFailure || permit == .probe {
-                        _ = try? await circuits.record(
-                            provider.id, success: !error.countsAsProviderFailure, probe: permit == .probe,
-                            settings: breaker, now: Self.now()
-                        )
+                        await record(provider.id, success: !error.countsAsProviderFailure, probe: permit == .probe)
                     }
                     if emitted || !error.allowsFallback { throw error }
                     if error.isRetryable, attempt < retry.attempts, let wait = retry.wait(after: error, attempt: attempt),
@@ -66,6 +73,16 @@ public struct ProviderRouter: Sendable {
         throw AllProvidersFailedError(errors: errors)
     }
 
+    /// Counts a call in the provider's circuit; a change of state is logged and counted
+    /// (`relay_circuit_transitions_total{provider,state}`).
+    private func record(_ provider: String, success: Bool, probe: Bool) async {
+        guard let changed = try? await circuits.record(provider, success: success, probe: probe, settings: breaker, now: Self.now())
+        else { return }
+        logger.warning("circuit changed", metadata: ["provider": "\(provider)", "state": "\(changed.rawValue)"])
+        Counter(label: "relay_circuit_transitions_total", dimensions: [("provider", provider), ("state", changed.rawValue)])
+            .increment()
+    }
+
     private enum Outcome {
         case success(RouteResult)
         case failure(ProviderError, emitted: Bool)
@@ -81,6 +98,12 @@ public struct ProviderRouter: Sendable {
         let firstEventDeadline = min(deadline, ContinuousClock.now + .milliseconds(breaker.timeout))
         let providerID = provider.id
         let firstEventLimit = breaker.timeout
+        let started = ContinuousClock.now
+        load.started(providerID)
+        defer {
+            let firstEvent = progress.withLock { $0.firstEventAt }
+            load.finished(providerID, firstEventAfter: firstEvent.map { ($0 - started).milliseconds })
+        }
         do {
             let result = try await withThrowingTaskGroup(of: RouteResult?.self) { group in
                 group.addTask {
@@ -89,7 +112,10 @@ public struct ProviderRouter: Sendable {
                     var embeddings: [[Double]]?
                     var finish: String?
                     for try await event in try await provider.stream(request) {
-                        progress.withLock { $0.firstEvent = true }
+                        progress.withLock { state in
+                            if !state.firstEvent { state.firstEventAt = .now }
+                            state.firstEvent = true
+                        }
                         switch event {
                         case .text(let piece):
                             text += piece
@@ -136,11 +162,24 @@ public struct ProviderRouter: Sendable {
 
     /// What an attempt has handed on so far, shared by its stream and its timer.
     private final class AttemptProgress: Sendable {
-        private let state = Mutex((emitted: false, firstEvent: false))
-        func withLock<T>(_ body: (inout (emitted: Bool, firstEvent: Bool)) -> T) -> T { state.withLock { body(&$0) } }
+        struct State {
+            var emitted = false
+            var firstEvent = false
+            var firstEventAt: ContinuousClock.Instant?
+        }
+
+        private let state = Mutex(State())
+        func withLock<T>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
     }
 
     static func now() -> Int {
         Int(Date().timeIntervalSince1970 * 1000)
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) milliseconds.
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }

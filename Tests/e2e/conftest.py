@@ -12,7 +12,9 @@ import functools
 import inspect
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,25 @@ def _hard_deadline(request):
     faulthandler.cancel_dump_traceback_later()
 
 
+def private_copy(binary: str, workdir: Path) -> str:
+    """The session runs its own copy of the executable, so a rebuild during the run (which replaces the file) cannot
+    break the CLI calls of later tests. A .py stand-in is used in place."""
+    if binary.endswith(".py"):
+        return binary
+    copy = workdir / "relay"
+    deadline = time.monotonic() + 120  # a link step in progress: the file is missing or partial for a moment
+    while True:
+        try:
+            shutil.copy2(binary, copy)
+            if subprocess.run([str(copy), "--help"], capture_output=True, timeout=30).returncode == 0:
+                return str(copy)
+        except (OSError, subprocess.SubprocessError):
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"could not copy a working relay from {binary}", pytrace=False)
+        time.sleep(2)
+
+
 @pytest.fixture(scope="session")
 def relay():
     redis_url = os.environ.get("REDIS_URL")
@@ -71,10 +92,15 @@ def relay():
     if not redis_url or not database_url:
         pytest.fail("REDIS_URL and DATABASE_URL must be set (bin/test e2e sets both)", pytrace=False)
     binary = relay_binary()
-    if not (os.access(binary, os.X_OK) or (binary.endswith(".py") and os.path.exists(binary))):
+    if not os.path.exists(binary):
         pytest.fail(f"relay binary not found at {binary} (build it, or set RELAY_BIN)", pytrace=False)
     workdir = Path(tempfile.mkdtemp(prefix="relay-e2e-"))
-    server = RelayServer(binary, redis_url, database_url, workdir)
+    try:
+        copy = private_copy(binary, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    server = RelayServer(copy, redis_url, database_url, workdir)
     failed = False
     try:
         server.migrate()
@@ -89,6 +115,8 @@ def relay():
     finally:
         server.stop()
         if failed or os.environ.get("RELAY_E2E_KEEP_LOG") == "1":
+            if copy != binary:
+                os.remove(copy)  # keep the log, not a copy of the executable
             print(f"\nrelay log kept in {server.log_path}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -38,6 +38,8 @@ extension HTTPAPI {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch is NIOTooManyBytesError {
+            throw IngressError(.payloadTooLarge, "the request body is larger than 4 MiB")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw IngressError(.payloadTooLarge, "the request body is larger than 4 MiB")
         }

@@ -40,7 +40,11 @@ enum RequestParsing {
             guard allowed.contains(role) else {
                 throw IngressError(.invalidRequest, "\(field)[\(index)].role must be one of \(allowed.joined(separator: ", "))")
             }
-            return ChatMessage(role: role, content: try text(of: item["content"], field: "\(field)[\(index)].content"))
+            let content = item["content"]
+            if role != "assistant", content == nil || content == .null {
+                throw IngressError(.invalidRequest, "\(field)[\(index)].content is required")
+            }
+            return ChatMessage(role: role, content: try text(of: content, field: "\(field)[\(index)].content"))
         }
     }
 

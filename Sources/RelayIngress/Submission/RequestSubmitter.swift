@@ -45,6 +45,14 @@ public struct RequestSubmitter: Sendable {
         guard let chain = configuration.chain(for: request.model, kind: request.kind), !chain.isEmpty else {
             throw IngressError(.modelNotFound, "the model '\(request.model)' does not exist or you do not have access to it")
         }
+        let contextWindow = chain.compactMap { configuration.providers[$0]?.models[request.model]?.contextWindow }.max() ?? .max
+        let promptTokens = (request.promptCharacters + 3) / 4
+        guard promptTokens <= contextWindow else {
+            throw IngressError(
+                .invalidRequest,
+                "this model's context window is \(contextWindow) tokens; the request has about \(promptTokens)"
+            )
+        }
         guard let pool = configuration.pool(for: request.kind), let queue = queues[pool.name] else {
             throw IngressError(.invalidRequest, "no worker pool runs \(request.kind.rawValue) requests")
         }
@@ -66,8 +74,8 @@ public struct RequestSubmitter: Sendable {
         } catch {
             throw IngressError(.internal, "the request could not be encoded")
         }
-        if let ledger {
-            let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
+        let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
+        if let ledger, amount.micros > 0 {
             do {
                 _ = try await ledger.reserve(userId: identity.userId, jobId: jobId, amount: amount)
             } catch let error as LedgerError where error.code == .insufficientCredits {
@@ -78,17 +86,19 @@ public struct RequestSubmitter: Sendable {
         }
         let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId)
         do {
-            let subscription = try await redis.subscribe(to: [stream.channel])
             let options = JobOptions(
                 jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
                 backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
                 timeout: pool.timeout
             )
-            if let clientId {
-                _ = try await redis.send(
-                    "SET", Self.requestKey(user: identity.userId, clientId: clientId), "\(pool.name)\n\(jobId)",
-                    "EX", Self.resumeRetention
-                )
+            // Listening on the result channel and recording the client's id for resume go together.
+            async let remembered: Void = remember(clientId: clientId, user: identity.userId, pool: pool.name, jobId: jobId)
+            let subscription = try await redis.subscribe(to: [stream.channel])
+            do {
+                try await remembered
+            } catch {
+                subscription.unsubscribe()
+                throw error
             }
             do {
                 _ = try await queue.add(request.kind.rawValue, data: data, options: options)
@@ -131,6 +141,13 @@ public struct RequestSubmitter: Sendable {
             "seq": 1, "type": "error", "error": ["code": "CANCELLED", "message": "the request was cancelled"],
         ])
         if let ledger { _ = try? await ledger.refund(jobId: jobId, userId: userId, status: "cancelled") }
+    }
+
+    private func remember(clientId: String?, user: String, pool: String, jobId: String) async throws {
+        guard let clientId else { return }
+        _ = try await redis.send(
+            "SET", Self.requestKey(user: user, clientId: clientId), "\(pool)\n\(jobId)", "EX", Self.resumeRetention
+        )
     }
 
     private func locate(clientId: String, identity: Identity) async throws -> (Queue, String)? {

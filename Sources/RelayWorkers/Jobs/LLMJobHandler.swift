@@ -100,8 +100,10 @@ public struct LLMJobHandler: Sendable {
             latencyMilliseconds: Int32(clamping: Int(finished.timeIntervalSince(startedAt) * 1000)),
             fallbackUsed: result.fallbackUsed, startedAt: startedAt, finishedAt: finished
         )
+        // Not part of the job's task: a cancelled job must still be billed (or refunded) now, not spooled.
+        let settling = Task { try await ledger.settle(usage) }
         do {
-            _ = try await ledger.settle(usage)
+            _ = try await settling.value
         } catch {
             logger.error("could not settle a job; the reconciler will", metadata: ["job": "\(jobId)", "error": "\(error)"])
         }
@@ -109,8 +111,9 @@ public struct LLMJobHandler: Sendable {
 
     private func refund(_ payload: LLMJobPayload, jobId: String, status: String) async {
         guard let ledger else { return }
+        let refunding = Task { try await ledger.refund(jobId: jobId, userId: payload.userId, status: status) }
         do {
-            _ = try await ledger.refund(jobId: jobId, userId: payload.userId, status: status)
+            _ = try await refunding.value
         } catch {
             logger.error("could not refund a job; the reconciler will", metadata: ["job": "\(jobId)", "error": "\(error)"])
         }
@@ -118,8 +121,12 @@ public struct LLMJobHandler: Sendable {
 
     private func chain(for payload: LLMJobPayload) -> [any LLMProvider] {
         var ids = configuration.chain(for: payload.request.model, kind: payload.request.kind) ?? []
-        if let preferred = payload.provider.map(Self.providerAlias), preferred != "auto" {
+        let preferred = payload.provider.map(Self.providerAlias)
+        if let preferred, preferred != "auto" {
             ids = ids.filter { $0 == preferred } + ids.filter { $0 != preferred }
+        } else if preferred == "auto" || payload.request.model == "auto" {
+            // Balanced among the chain's providers; the router skips those whose circuit is open.
+            ids = router.load.balanced(ids)
         }
         return ids.compactMap { providers[$0] }
     }

@@ -10,6 +10,7 @@ public final class WorkerPools: Sendable {
     public let configuration: WorkersConfiguration
     public let handler: LLMJobHandler
     public let workers: [Worker]
+    public let statsPublisher: ProviderStatsPublisher
 
     public init(
         configuration: WorkersConfiguration, redis: RedisClient, httpClient: HTTPClient, ledger: Ledger? = nil,
@@ -18,7 +19,8 @@ public final class WorkerPools: Sendable {
     ) throws {
         self.configuration = configuration
         let providers = Self.makeProviders(configuration, httpClient: httpClient)
-        let router = ProviderRouter(circuits: RedisCircuitStore(redis: redis), breaker: configuration.breaker)
+        let router = ProviderRouter(circuits: RedisCircuitStore(redis: redis), breaker: configuration.breaker, logger: logger)
+        statsPublisher = ProviderStatsPublisher(redis: redis, load: router.load)
         let handler = LLMJobHandler(configuration: configuration, providers: providers, router: router, redis: redis, ledger: ledger, logger: logger)
         self.handler = handler
         let pools = only.isEmpty ? configuration.pools : configuration.pools.filter { only.contains($0.name) }
@@ -35,6 +37,8 @@ public final class WorkerPools: Sendable {
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers { group.addTask { try await worker.run() } }
+            let publisher = Task { await statsPublisher.run() }
+            defer { publisher.cancel() }
             try await group.waitForAll()
         }
     }
