@@ -72,6 +72,16 @@ struct RelayChildProcess {
     }
 }
 
+/// Whether something answers HTTP on a loopback port.
+struct HTTPProbe {
+    let port: Int
+
+    func answers() async -> Bool {
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/models")
+        return (try? await HTTPClient.shared.execute(request, timeout: .seconds(1))) != nil
+    }
+}
+
 /// A benchmark that could not run.
 struct BenchError: Error, CustomStringConvertible {
     let description: String
