@@ -185,3 +185,133 @@ class RelayServer:
         if credits is not None:
             self.grant(user, credits)
         return user, self.token(user, **token_args)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# extra processes for the multi-process tests (test_breaker_processes.py, test_rate_limits.py)
+
+
+def llmock_binary() -> str:
+    return os.environ.get("RELAY_LLMOCK") or str(ROOT / ".venv" / "bin" / "llmock")
+
+
+def wait_http_ok(url: str, timeout: float, process: subprocess.Popen | None = None, what: str = "server") -> None:
+    """Polls url until it answers 200; raises when the process exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before answering {url}")
+        try:
+            with opener.open(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer {url} with 200 within {timeout:.0f} s")
+
+
+class Process:
+    """One extra process (relay serve, relay work, llmock) with its output in a log file; stop() is idempotent."""
+
+    def __init__(self, argv: list[str], env: dict, log_path: Path, name: str, stop_signal: int = signal.SIGTERM):
+        self.name = name
+        self.log_path = log_path
+        self.stop_signal = stop_signal
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, sig: int | None = None, grace: float = 5.0) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            self.process.send_signal(sig or self.stop_signal)
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return f"({self.name}: no log)"
+        return f"--- last {lines} lines of {self.name} ({self.log_path}) ---\n" + "\n".join(text[-lines:])
+
+
+class Processes:
+    """The extra processes of one test: `with Processes(workdir) as procs:` stops every one of them at the end (also
+    on failure) and prints their log tails when the block raised."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.started: list[Process] = []
+
+    def __enter__(self) -> "Processes":
+        return self
+
+    def print_logs(self) -> None:
+        for proc in self.started:
+            print(proc.log_tail())
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.print_logs()
+        for proc in reversed(self.started):
+            try:
+                proc.stop()
+            except Exception as error:  # keep stopping the others
+                print(f"could not stop {proc.name}: {error}")
+
+    def start(self, argv: list[str], env: dict, name: str, stop_signal: int = signal.SIGTERM) -> Process:
+        proc = Process(argv, env, self.workdir / f"{name}.log", name, stop_signal)
+        self.started.append(proc)
+        return proc
+
+    def relay(self, binary: str, args: list[str], env: dict, name: str) -> Process:
+        argv = [sys.executable, binary] if binary.endswith(".py") else [binary]
+        return self.start([*argv, *args], env, name)
+
+    def relay_serve(self, binary: str, config: Path, env: dict, name: str, port: int | None = None,
+                    extra: list[str] | None = None, ready_timeout: float = 30.0) -> tuple[Process, int]:
+        """`relay serve --config CONFIG --port PORT` (a free one by default), once /healthz answers 200."""
+        port = port or free_port()
+        proc = self.relay(binary, ["serve", "--config", str(config), "--port", str(port), *(extra or [])], env, name)
+        try:
+            wait_http_ok(f"http://127.0.0.1:{port}/healthz", ready_timeout, proc.process, name)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n{proc.log_tail()}") from None
+        return proc, port
+
+    def llmock(self, port: int, *extra: str, name: str = "llmock", ready_timeout: float = 20.0) -> Process:
+        """llmock on 127.0.0.1:PORT, no latency; extra flags such as --error-rate 503=1.0. Stopped with SIGKILL
+        (uvicorn ignores SIGTERM while clients keep connections open)."""
+        proc = self.start([llmock_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+                           "warning", "--latency-ms", "0", "--stream-chunk-delay-ms", "0", *extra], dict(os.environ),
+                          name, stop_signal=signal.SIGKILL)
+        try:
+            wait_http_ok(f"http://127.0.0.1:{port}/_llmock/requests", ready_timeout, proc.process, name)
+        except RuntimeError as error:
+            proc.stop()
+            raise RuntimeError(f"{error}\n{proc.log_tail()}") from None
+        return proc
+
+
+class Endpoint:
+    """Another ingress's addresses, shaped like RelayServer's, so clients.py and wsclient.py work with it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.http = f"http://127.0.0.1:{port}"
+        self.v1 = f"{self.http}/v1"
+        self.ws = f"ws://127.0.0.1:{port}/ws"

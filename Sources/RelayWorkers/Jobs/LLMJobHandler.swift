@@ -18,6 +18,7 @@ public struct LLMJobHandler: Sendable {
     public let redis: RedisClient
     /// Bills each job once: settled by its usage when it completes, refunded when it fails for good.
     public let ledger: Ledger?
+    public let prices: PriceBook
     let logger: Logger
 
     public init(
@@ -29,6 +30,7 @@ public struct LLMJobHandler: Sendable {
         self.router = router
         self.redis = redis
         self.ledger = ledger
+        self.prices = PriceBook(configuration: configuration)
         self.logger = logger
     }
 
@@ -85,18 +87,19 @@ public struct LLMJobHandler: Sendable {
         }
     }
 
-    /// Settles the job by the provider's usage at the provider's price for the model (from `workers.yml`).
+    /// Settles the job by the provider's usage at the provider's price for the model (``PriceBook``).
     private func settle(_ payload: LLMJobPayload, jobId: String, result: RouteResult, startedAt: Date) async {
         guard let ledger else { return }
-        let model = configuration.providers[result.provider]?.models[payload.request.model]
-        let credits = (Double(result.usage.promptTokens) * (model?.inputPricePer1K ?? 0)
-            + Double(result.usage.completionTokens) * (model?.outputPricePer1K ?? 0)) / 1000
+        let credits = prices.credits(
+            provider: result.provider, model: payload.request.model, prompt: result.usage.promptTokens,
+            completion: result.usage.completionTokens
+        )
         let finished = Date()
         let usage = Usage(
             userId: payload.userId, jobId: jobId, requestKind: payload.request.kind.rawValue, provider: result.provider,
             model: payload.request.model, promptTokens: Int64(result.usage.promptTokens),
             completionTokens: Int64(result.usage.completionTokens), tokensExact: !result.usage.estimated,
-            credits: Credits(micros: Int64((credits * Double(Credits.scale)).rounded())),
+            credits: credits,
             latencyMilliseconds: Int32(clamping: Int(finished.timeIntervalSince(startedAt) * 1000)),
             fallbackUsed: result.fallbackUsed, startedAt: startedAt, finishedAt: finished
         )

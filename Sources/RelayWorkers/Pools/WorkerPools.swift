@@ -38,7 +38,13 @@ public final class WorkerPools: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers { group.addTask { try await worker.run() } }
             let publisher = Task { await statsPublisher.run() }
-            defer { publisher.cancel() }
+            let pricing = Task { [handler] in
+                if let ledger = handler.ledger { await handler.prices.refreshPeriodically(from: ledger, logger: handler.logger) }
+            }
+            defer {
+                publisher.cancel()
+                pricing.cancel()
+            }
             try await group.waitForAll()
         }
     }
