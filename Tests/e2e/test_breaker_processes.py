@@ -35,7 +35,7 @@ pools:
     kinds: [chat, completion]
 
 providers:
-  flaky:
+  {flaky}:
     kind: openai
     baseURL: http://127.0.0.1:{llmock_port}/v1
     apiKeyEnv: FLAKY_KEY
@@ -48,7 +48,7 @@ providers:
       gpt-4o-mini: {{ contextWindow: 128000, capabilities: [chat, completion], price: {{ input: 0.15, output: 0.6 }} }}
 
 routing:
-  gpt-4o-mini: [flaky, simulated]
+  gpt-4o-mini: [{flaky}, simulated]
 
 breaker:
   timeout: 5000
@@ -74,8 +74,10 @@ class Deployment:
         self.procs = procs
         self.llmock_port = free_port()
         self.queue = f"e2e-breaker-{uuid.uuid4().hex[:8]}"
+        # The circuit state lives in Redis under the provider id: each test gets a `flaky` of its own.
+        self.flaky = f"flaky-{uuid.uuid4().hex[:6]}"
         self.config = workdir / "breaker-workers.yml"
-        self.config.write_text(CONFIG.format(queue=self.queue, llmock_port=self.llmock_port,
+        self.config.write_text(CONFIG.format(queue=self.queue, flaky=self.flaky, llmock_port=self.llmock_port,
                                              volume=VOLUME_THRESHOLD, reset=int(RESET_TIMEOUT_S * 1000)))
         self.secret = random_secret()
         env = relay.env(FLAKY_KEY="sk-test", RELAY_JWT_SECRET=self.secret)
@@ -107,8 +109,8 @@ class Deployment:
             return {name: dict(entry, id=name) if isinstance(entry, dict) else entry for name, entry in entries.items()}
         return {entry.get("id") or entry.get("name"): entry for entry in entries}
 
-    def circuit(self, provider: str = "flaky"):
-        entry = self.providers()[provider]
+    def circuit(self, provider: str | None = None):
+        entry = self.providers()[provider or self.flaky]
         circuit = entry.get("circuit", entry.get("state"))
         return circuit.get("state") if isinstance(circuit, dict) else circuit
 
@@ -148,6 +150,7 @@ async def one_request(session: Session, content: str, **extra) -> dict:
 
 @pytest.mark.deadline(60)
 async def test_circuit_opens_for_both_workers_and_closes_after_recovery(deployment):
+    flaky = deployment.flaky
     token = deployment.token(f"e2e-brk-{uuid.uuid4().hex[:8]}")
     async with ws_connect(deployment.endpoint, token) as ws:
         session = Session(ws)
@@ -192,12 +195,12 @@ async def test_circuit_opens_for_both_workers_and_closes_after_recovery(deployme
         for n in range(10):
             done = await one_request(session, f"recovered {n}")
             providers.append(done["provider"])
-            if done["provider"] == "flaky" and await asyncio.to_thread(deployment.circuit) == "closed":
+            if done["provider"] == flaky and await asyncio.to_thread(deployment.circuit) == "closed":
                 break
-        assert "flaky" in providers, f"no answer from flaky after the recovery: {providers}"
+        assert flaky in providers, f"no answer from {flaky} after the recovery: {providers}"
         assert await asyncio.to_thread(deployment.circuit) == "closed", deployment.providers()
         done = await one_request(session, "after close")
-        assert done["provider"] == "flaky" and done["fallback"] is False, done
+        assert done["provider"] == flaky and done["fallback"] is False, done
         assert await asyncio.to_thread(deployment.llmock_count) >= 2
 
 
@@ -215,11 +218,12 @@ async def test_providers_show_in_flight_and_latency(deployment):
         if simulated.get("latencyMs") is not None or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    assert "simulated" in providers and "flaky" in providers, providers
+    flaky = deployment.flaky
+    assert "simulated" in providers and flaky in providers, providers
     assert isinstance(simulated.get("latencyMs"), (int, float)) and simulated["latencyMs"] >= 0, \
         f"simulated has no latency 8 s after its traffic: {simulated}"
     assert isinstance(simulated.get("inFlight"), int) and simulated["inFlight"] >= 0, simulated
-    assert isinstance(providers["flaky"].get("inFlight"), int), providers["flaky"]
+    assert isinstance(providers[flaky].get("inFlight"), int), providers[flaky]
     # Every provider carries both keys, latencyMs null while it has no successful call to measure.
     missing = {name: [k for k in ("inFlight", "latencyMs") if k not in entry] for name, entry in providers.items()}
     assert not any(missing.values()), f"keys missing from GET /api/providers: {missing}; body {json.dumps(providers)}"
@@ -231,4 +235,4 @@ async def test_auto_provider_answers_from_the_models_chain(deployment):
     async with ws_connect(deployment.endpoint, token) as ws:
         session = Session(ws)
         done = await one_request(session, "route me automatically", provider="auto")
-    assert done["provider"] in ("flaky", "simulated"), done
+    assert done["provider"] in (deployment.flaky, "simulated"), done

@@ -65,13 +65,10 @@ struct AnthropicAPI: HTTPAPI {
         let (first, rest) = try await job.firstMessage()
         metrics.recordFirstResult(api: name, after: ContinuousClock.now - started)
         let estimatedInput = (parsed.request.promptCharacters + 3) / 4
-        let submitter = self.submitter
         var streamHeaders = ServerSentEventWriter.headers
         streamHeaders[HTTPField.Name("request-id")!] = job.jobId
-        return Response(status: .ok, headers: streamHeaders, body: ResponseBody { writer in
-            var events = ServerSentEventWriter(writer: writer)
-            let iterator = rest
-            do {
+        let stream = EventStreamFormat(
+            open: { events in
                 try await events.send([
                     "type": "message_start",
                     "message": [
@@ -84,37 +81,33 @@ struct AnthropicAPI: HTTPAPI {
                     ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]],
                     event: "content_block_start")
                 try await events.send(["type": "ping"], event: "ping")
-                var message: JobMessage? = first
-                while let current = message {
-                    switch current.kind {
-                    case .chunk:
-                        try await events.send(
-                            ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": .string(current.text ?? "")]],
-                            event: "content_block_delta")
-                    case .done:
-                        try await events.send(["type": "content_block_stop", "index": 0], event: "content_block_stop")
-                        try await events.send([
-                            "type": "message_delta",
-                            "delta": ["stop_reason": .string(Self.stopReason(current.finishReason)), "stop_sequence": .null],
-                            "usage": ["input_tokens": .int(current.usage.prompt), "output_tokens": .int(current.usage.completion)],
-                        ], event: "message_delta")
-                        try await events.send(["type": "message_stop"], event: "message_stop")
-                    case .error:
-                        try await events.send(Self.errorBody(current.error), event: "error")
-                    case .embedding:
-                        break
-                    }
-                    if current.isTerminal { break }
-                    message = try await iterator.next()
+            },
+            message: { message, events in
+                switch message.kind {
+                case .chunk:
+                    try await events.send(
+                        ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": .string(message.text ?? "")]],
+                        event: "content_block_delta")
+                case .done:
+                    try await events.send(["type": "content_block_stop", "index": 0], event: "content_block_stop")
+                    try await events.send([
+                        "type": "message_delta",
+                        "delta": ["stop_reason": .string(Self.stopReason(message.finishReason)), "stop_sequence": .null],
+                        "usage": ["input_tokens": .int(message.usage.prompt), "output_tokens": .int(message.usage.completion)],
+                    ], event: "message_delta")
+                    try await events.send(["type": "message_stop"], event: "message_stop")
+                case .error:
+                    try await events.send(Self.errorBody(message.error), event: "error")
+                case .embedding:
+                    break
                 }
-            } catch let error as IngressError {
-                try? await events.send(Self.errorBody(error), event: "error")
-            } catch {
-                try? await submitter.cancel(jobId: job.jobId, queue: job.queue, userId: identity.userId)
-                throw error
-            }
-            try await writer.finish(nil)
-        })
+            },
+            failure: { error, events in try await events.send(Self.errorBody(error), event: "error") }
+        )
+        let submitter = self.submitter
+        return eventStream(job, first: first, rest: rest, headers: streamHeaders, format: stream) {
+            try? await submitter.cancel(jobId: job.jobId, queue: job.queue, userId: identity.userId)
+        }
     }
 
     static func stopReason(_ reason: String?) -> String {

@@ -65,6 +65,47 @@ extension HTTPAPI {
     }
 }
 
+/// How an API writes a job's messages as server-sent events.
+struct EventStreamFormat: Sendable {
+    /// What precedes the first message.
+    var open: @Sendable (inout ServerSentEventWriter) async throws -> Void = { _ in }
+    /// One message (the last one is `done` or `error`).
+    var message: @Sendable (JobMessage, inout ServerSentEventWriter) async throws -> Void
+    /// What follows a finished stream.
+    var close: @Sendable (inout ServerSentEventWriter) async throws -> Void = { _ in }
+    /// An error after the stream began.
+    var failure: @Sendable (IngressError, inout ServerSentEventWriter) async throws -> Void
+}
+
+extension HTTPAPI {
+    /// A streamed response relaying a job's messages, from its first one; a client that goes away cancels the job
+    /// (it cannot resume).
+    func eventStream(
+        _ job: SubmittedJob, first: JobMessage, rest: MessageCursor, headers: HTTPFields, format: EventStreamFormat,
+        cancel: @escaping @Sendable () async -> Void
+    ) -> Response {
+        Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var events = ServerSentEventWriter(writer: writer)
+            do {
+                try await format.open(&events)
+                var message: JobMessage? = first
+                while let current = message {
+                    try await format.message(current, &events)
+                    if current.isTerminal { break }
+                    message = try await rest.next()
+                }
+                try await format.close(&events)
+            } catch let error as IngressError {
+                try? await format.failure(error, &events)
+            } catch {
+                await cancel()
+                throw error
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
+
 extension SubmittedJob {
     /// Waits for the first message, so that a job failing before any output gets a proper error status.
     func firstMessage() async throws -> (JobMessage, MessageCursor) {

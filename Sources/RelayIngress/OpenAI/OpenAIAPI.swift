@@ -65,40 +65,31 @@ struct OpenAIAPI: HTTPAPI {
         }
         let (first, rest) = try await job.firstMessage()
         metrics.recordFirstResult(api: name, after: ContinuousClock.now - started)
-        let submitter = self.submitter
         var headers = ServerSentEventWriter.headers
         headers[HTTPField.Name("x-request-id")!] = job.jobId
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            var events = ServerSentEventWriter(writer: writer)
-            let iterator = rest
-            do {
-                try await events.send(format.chunk(delta: ["role": "assistant", "content": ""], includeUsage: parsed.includeUsage))
-                var message: JobMessage? = first
-                while let current = message {
-                    switch current.kind {
-                    case .chunk:
-                        try await events.send(format.chunk(delta: ["content": .string(current.text ?? "")], includeUsage: parsed.includeUsage))
-                    case .done:
-                        try await events.send(format.chunk(delta: [:], finishReason: format.finishReason(current.finishReason), includeUsage: parsed.includeUsage))
-                        if parsed.includeUsage { try await events.send(format.usageChunk(current.usage)) }
-                    case .error:
-                        try await events.send(OpenAIError.body(current.error).body)
-                    case .embedding:
-                        break
-                    }
-                    if current.isTerminal { break }
-                    message = try await iterator.next()
+        let includeUsage = parsed.includeUsage
+        let stream = EventStreamFormat(
+            open: { try await $0.send(format.chunk(delta: ["role": "assistant", "content": ""], includeUsage: includeUsage)) },
+            message: { message, events in
+                switch message.kind {
+                case .chunk:
+                    try await events.send(format.chunk(delta: ["content": .string(message.text ?? "")], includeUsage: includeUsage))
+                case .done:
+                    try await events.send(format.chunk(delta: [:], finishReason: format.finishReason(message.finishReason), includeUsage: includeUsage))
+                    if includeUsage { try await events.send(format.usageChunk(message.usage)) }
+                case .error:
+                    try await events.send(OpenAIError.body(message.error).body)
+                case .embedding:
+                    break
                 }
-                try await events.send(raw: "[DONE]")
-            } catch let error as IngressError {
-                try? await events.send(OpenAIError.body(error).body)
-            } catch {
-                // The client went away: stop the job it no longer waits for.
-                try? await submitter.cancel(jobId: job.jobId, queue: job.queue, userId: identity.userId)
-                throw error
-            }
-            try await writer.finish(nil)
-        })
+            },
+            close: { try await $0.send(raw: "[DONE]") },
+            failure: { error, events in try await events.send(OpenAIError.body(error).body) }
+        )
+        let submitter = self.submitter
+        return eventStream(job, first: first, rest: rest, headers: headers, format: stream) {
+            try? await submitter.cancel(jobId: job.jobId, queue: job.queue, userId: identity.userId)
+        }
     }
 
     private func embed(_ request: Request, context: RelayRequestContext) async throws -> Response {
