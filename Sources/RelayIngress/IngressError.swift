@@ -69,7 +69,8 @@ public struct IngressError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether a client retry may help; the HTTP APIs send `x-should-retry: false` when it cannot.
     public var mayRetry: Bool {
         switch code {
-        case .rateLimitExceeded, .providerError, .allProvidersFailed, .timeout, .unavailable, .internal: return true
+        case .rateLimitExceeded: return retryAfter != nil
+        case .providerError, .allProvidersFailed, .timeout, .unavailable, .internal: return true
         default: return false
         }
     }

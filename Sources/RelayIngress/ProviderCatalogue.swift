@@ -22,6 +22,27 @@ struct ProviderCatalogue: Sendable {
         var inFlight: Int
         var latencyMs: Double?
         var models: [String]
+
+        /// Every field, `null` when unknown (not left out).
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(enabled, forKey: .enabled)
+            try container.encode(baseURL, forKey: .baseURL)
+            try container.encode(circuit, forKey: .circuit)
+            try container.encode(successes, forKey: .successes)
+            try container.encode(failures, forKey: .failures)
+            try container.encode(errorRate, forKey: .errorRate)
+            try container.encode(openedAt, forKey: .openedAt)
+            try container.encode(inFlight, forKey: .inFlight)
+            try container.encode(latencyMs, forKey: .latencyMs)
+            try container.encode(models, forKey: .models)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, enabled, baseURL, circuit, successes, failures, errorRate, openedAt, inFlight, latencyMs, models
+        }
     }
 
     struct ProviderList: ResponseEncodable {

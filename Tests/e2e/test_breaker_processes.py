@@ -3,13 +3,18 @@
 A provider `flaky` of kind openai points at llmock answering every request with 503; `simulated` serves the same
 model after it. The circuit of `flaky` opens after a handful of requests, llmock then stops seeing requests although
 both worker processes keep answering (from `simulated`), and once a healthy llmock listens on the same port the
-circuit goes half-open and closes again, and `flaky` answers. Also: `auto` routing, and the load figures
-(`inFlight`, `latencyMs`) of `GET /api/providers`.
+circuit goes half-open and closes again, and `flaky` answers. Half-way, both workers are replaced by two fresh
+processes, which can only know the open circuit from Redis. Also: `auto` routing, and the load figures (`inFlight`,
+`latencyMs`) of `GET /api/providers`.
+
+Each test gets its own queue and its own provider ids (`flaky-<hex>`, `simulated-<hex>`): the circuit state and the
+load figures live in Redis under the provider id, shared with every Relay on the same Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.request
@@ -41,14 +46,21 @@ providers:
     apiKeyEnv: FLAKY_KEY
     models:
       gpt-4o-mini: {{ contextWindow: 128000, capabilities: [chat], price: {{ input: 0.15, output: 0.6 }} }}
-  simulated:
+  {sim}:
     kind: simulated
     latencyMs: 0
     models:
       gpt-4o-mini: {{ contextWindow: 128000, capabilities: [chat, completion], price: {{ input: 0.15, output: 0.6 }} }}
 
+  {other}:                     # first in name order, serves chat, but not gpt-4o-mini: never in its chain
+    kind: simulated
+    latencyMs: 0
+    models:
+      other-model: {{ contextWindow: 32768, capabilities: [chat, completion], price: {{ input: 0.15, output: 0.6 }} }}
+
 routing:
-  gpt-4o-mini: [{flaky}, simulated]
+  gpt-4o-mini: [{flaky}, {sim}]
+  other-model: [{other}]
 
 breaker:
   timeout: 5000
@@ -76,8 +88,10 @@ class Deployment:
         self.queue = f"e2e-breaker-{uuid.uuid4().hex[:8]}"
         # The circuit state lives in Redis under the provider id: each test gets a `flaky` of its own.
         self.flaky = f"flaky-{uuid.uuid4().hex[:6]}"
+        self.sim = f"simulated-{uuid.uuid4().hex[:6]}"  # so are its latency figures (other Relays have a `simulated`)
+        self.other = f"aaa-other-{uuid.uuid4().hex[:6]}"
         self.config = workdir / "breaker-workers.yml"
-        self.config.write_text(CONFIG.format(queue=self.queue, flaky=self.flaky, llmock_port=self.llmock_port,
+        self.config.write_text(CONFIG.format(queue=self.queue, flaky=self.flaky, sim=self.sim, other=self.other, llmock_port=self.llmock_port,
                                              volume=VOLUME_THRESHOLD, reset=int(RESET_TIMEOUT_S * 1000)))
         self.secret = random_secret()
         env = relay.env(FLAKY_KEY="sk-test", RELAY_JWT_SECRET=self.secret)
@@ -89,14 +103,34 @@ class Deployment:
 
     def start(self, llmock_flags: tuple[str, ...] = ("--error-rate", "503=1.0")) -> None:
         self.llmock = self.procs.llmock(self.llmock_port, *llmock_flags, name="llmock-failing")
-        for n in (1, 2):
-            self.workers.append(self.procs.relay(self.relay.binary, ["work", "--config", str(self.config)], self.env,
-                                                 f"relay-work-{n}"))
+        self.start_workers(2)
         self.ingress, port = self.procs.relay_serve(self.relay.binary, self.config, self.env, "relay-serve")
         self.endpoint = Endpoint(port)
         time.sleep(0.5)
+        self.check_workers()
+
+    def start_workers(self, count: int) -> None:
+        for _ in range(count):
+            name = f"relay-work-{len(self.workers) + 1}"
+            self.workers.append(self.procs.relay(self.relay.binary, ["work", "--config", str(self.config)], self.env,
+                                                 name))
+
+    def running_workers(self):
+        return [w for w in self.workers if w.alive()]
+
+    def check_workers(self) -> None:
         for worker in self.workers:
-            assert worker.alive(), f"{worker.name} exited (rc {worker.process.returncode})\n{worker.log_tail()}"
+            if not getattr(worker, "retired", False):
+                assert worker.alive(), f"{worker.name} exited (rc {worker.process.returncode})\n{worker.log_tail()}"
+
+    def retire_workers(self) -> None:
+        """Stops the running workers (SIGTERM to all, then waits): their in-memory state goes with them."""
+        running = self.running_workers()
+        for worker in running:
+            worker.process.terminate()
+            worker.retired = True
+        for worker in running:
+            worker.stop(grace=10)
 
     def token(self, user: str) -> str:
         return self.relay.token(user, secret=self.secret)
@@ -130,15 +164,29 @@ class Deployment:
                 time.sleep(0.3)
 
 
-@pytest.fixture
-def deployment(relay, tmp_path, request):
+@contextlib.contextmanager
+def running_deployment(relay, tmp_path, request, llmock_flags: tuple[str, ...]):
     with Processes(tmp_path) as procs:
         deployment = Deployment(relay, procs, tmp_path)
-        deployment.start()
+        deployment.start(llmock_flags)
         yield deployment
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
             procs.print_logs()
+
+
+@pytest.fixture
+def deployment(relay, tmp_path, request):
+    """The deployment with an llmock that answers every request with 503."""
+    with running_deployment(relay, tmp_path, request, ("--error-rate", "503=1.0")) as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def healthy_deployment(relay, tmp_path, request):
+    """The deployment with an llmock that answers."""
+    with running_deployment(relay, tmp_path, request, ()) as deployment:
+        yield deployment
 
 
 async def one_request(session: Session, content: str, **extra) -> dict:
@@ -162,31 +210,40 @@ async def test_circuit_opens_for_both_workers_and_closes_after_recovery(deployme
             dones.append(await one_request(session, f"failing phase {n}"))
             if opened_after is None and await asyncio.to_thread(deployment.circuit) == "open":
                 opened_after = n + 1
-        assert all(d["provider"] == "simulated" for d in dones), [d["provider"] for d in dones]
+        assert all(d["provider"] == deployment.sim for d in dones), [d["provider"] for d in dones]
         assert all(d["fallback"] is True for d in dones), [d["fallback"] for d in dones]
         assert opened_after is not None and opened_after <= 2 * VOLUME_THRESHOLD, \
             f"the circuit of flaky was not open after {opened_after or '40+'} requests: {deployment.providers()}"
         calls = await asyncio.to_thread(deployment.llmock_count)
+        print(f"circuit open after {opened_after} requests; llmock saw {calls} of 40")
         # Before the circuit opens each request may try flaky twice (one retry); once open, at most a half-open probe
         # (with its retry) per resetTimeout reaches llmock.
         assert calls <= 2 * VOLUME_THRESHOLD + 4, f"llmock saw {calls} requests over 40 (circuit open after " \
                                                    f"{opened_after})"
-        for worker in deployment.workers:
-            assert worker.alive(), worker.log_tail()
+        await asyncio.to_thread(deployment.check_workers)
 
-        # While the circuit stays open (less than resetTimeout), nothing reaches llmock.
-        assert await asyncio.to_thread(deployment.circuit) == "open"
+        # Two fresh worker processes replace both: with no local history they can only know the circuit from
+        # Redis. While it is open, llmock sees at most the half-open probe (and its retry) of a lapsed resetTimeout.
+        await asyncio.to_thread(deployment.retire_workers)
+        await asyncio.to_thread(deployment.start_workers, 2)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(deployment.check_workers)
+        assert await asyncio.to_thread(deployment.circuit) == "open", await asyncio.to_thread(deployment.providers)
         before = await asyncio.to_thread(deployment.llmock_count)
-        started = time.monotonic()
+        burst_started = time.monotonic()
         burst = [rid("open") for _ in range(16)]
-        for request_id in burst:
+        for request_id in burst:  # at once: both new workers take some
             await session.send(chat(request_id, f"open burst {request_id}", maxTokens=3))
         results = await session.all_final(burst, timeout=20)
-        assert all(final(m)["type"] == "done" for m in results.values()), \
-            [final(m) for m in results.values() if final(m)["type"] != "done"][:3]
-        if time.monotonic() - started < RESET_TIMEOUT_S:
-            after = await asyncio.to_thread(deployment.llmock_count)
-            assert after == before, f"llmock saw {after - before} requests while the circuit was open"
+        finals = [final(m) for m in results.values()]
+        assert all(f["type"] == "done" and f["provider"] == deployment.sim for f in finals), \
+            [f for f in finals if f["type"] != "done" or f["provider"] != deployment.sim][:3]
+        after = await asyncio.to_thread(deployment.llmock_count)
+        probes = 1 + int((time.monotonic() - burst_started) // RESET_TIMEOUT_S)  # one per lapsed resetTimeout
+        assert after - before <= 2 * probes, \
+            f"llmock saw {after - before} requests from 16 while the shared circuit was open (independent breakers " \
+            f"would each call it until their own threshold)"
+        await asyncio.to_thread(deployment.check_workers)
 
         # 2. A healthy llmock on the same port; past resetTimeout the half-open probe succeeds and the circuit closes.
         await asyncio.to_thread(deployment.restart_llmock_healthy)
@@ -214,12 +271,12 @@ async def test_providers_show_in_flight_and_latency(deployment):
     deadline = time.monotonic() + 8  # the worker processes publish their figures every 2 s
     while True:
         providers = await asyncio.to_thread(deployment.providers)
-        simulated = providers.get("simulated", {})
+        simulated = providers.get(deployment.sim, {})
         if simulated.get("latencyMs") is not None or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
     flaky = deployment.flaky
-    assert "simulated" in providers and flaky in providers, providers
+    assert deployment.sim in providers and flaky in providers, providers
     assert isinstance(simulated.get("latencyMs"), (int, float)) and simulated["latencyMs"] >= 0, \
         f"simulated has no latency 8 s after its traffic: {simulated}"
     assert isinstance(simulated.get("inFlight"), int) and simulated["inFlight"] >= 0, simulated
@@ -230,9 +287,20 @@ async def test_providers_show_in_flight_and_latency(deployment):
 
 
 @pytest.mark.deadline(30)
-async def test_auto_provider_answers_from_the_models_chain(deployment):
+async def test_auto_provider_answers_from_the_models_chain_when_the_first_fails(deployment):
     token = deployment.token(f"e2e-auto-{uuid.uuid4().hex[:8]}")
     async with ws_connect(deployment.endpoint, token) as ws:
         session = Session(ws)
-        done = await one_request(session, "route me automatically", provider="auto")
-    assert done["provider"] in (deployment.flaky, "simulated"), done
+        dones = [await one_request(session, f"route me automatically {n}", provider="auto") for n in range(3)]
+    assert all(d["provider"] == deployment.sim for d in dones), dones  # flaky fails, other-model's provider is no choice
+
+
+@pytest.mark.deadline(30)
+async def test_auto_provider_answers_from_the_models_chain(healthy_deployment):
+    deployment = healthy_deployment
+    token = deployment.token(f"e2e-auto-{uuid.uuid4().hex[:8]}")
+    async with ws_connect(deployment.endpoint, token) as ws:
+        session = Session(ws)
+        dones = [await one_request(session, f"route me automatically {n}", provider="auto") for n in range(6)]
+    chain = (deployment.flaky, deployment.sim)
+    assert all(d["provider"] in chain for d in dones), [d["provider"] for d in dones]
