@@ -23,6 +23,7 @@ struct ResultFollower: Sendable {
     }
 
     /// Follows the job from `after`, using a subscription made before the job was added (or a new one).
+    /// A subscription made before the job was added has missed nothing, so the kept log is read only on a gap.
     func follow(after: Int, subscription: RedisSubscription?) -> AsyncThrowingStream<JobMessage, any Error> {
         let (output, continuation) = AsyncThrowingStream.makeStream(of: JobMessage.self)
         let provided = subscription
@@ -35,7 +36,10 @@ struct ResultFollower: Sendable {
                     subscription = try await stream.redis.subscribe(to: [stream.channel])
                 }
                 defer { subscription.unsubscribe() }
-                try await run(after: after, subscription: subscription, continuation: continuation)
+                try await run(
+                    after: after, subscription: subscription, readLogFirst: provided == nil || after > 0,
+                    continuation: continuation
+                )
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -46,7 +50,8 @@ struct ResultFollower: Sendable {
     }
 
     private func run(
-        after: Int, subscription: RedisSubscription, continuation: AsyncThrowingStream<JobMessage, any Error>.Continuation
+        after: Int, subscription: RedisSubscription, readLogFirst: Bool,
+        continuation: AsyncThrowingStream<JobMessage, any Error>.Continuation
     ) async throws {
         let (events, feed) = AsyncStream.makeStream(of: Event.self)
         let listener = Task {
@@ -70,7 +75,7 @@ struct ResultFollower: Sendable {
         var last = after
         var quietTicks = 0
         // Anything published before the subscription: from the log.
-        if try await deliverLog(after: &last, continuation: continuation) { return }
+        if readLogFirst, try await deliverLog(after: &last, continuation: continuation) { return }
         for await event in events {
             try Task.checkCancellation()
             switch event {

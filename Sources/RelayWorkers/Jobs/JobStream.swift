@@ -1,3 +1,4 @@
+import Foundation
 import RelayJSON
 import RelayRedis
 
@@ -28,13 +29,15 @@ public struct JobStream: Sendable {
 
     /// Keeps and publishes one message.
     public func publish(_ message: JSONValue) async throws {
-        let text = message.json
-        _ = try await redis.transaction([
-            RedisCommand("RPUSH", logKey, text),
-            RedisCommand("PEXPIRE", logKey, retention),
-            RedisCommand("PUBLISH", channel, text),
-        ])
+        _ = try await redis.evaluate(Self.script, keys: [logKey], arguments: [message.json, channel, retention])
     }
+
+    static let script: RedisScript = {
+        guard let url = Bundle.module.url(forResource: "publishMessage", withExtension: "lua", subdirectory: "Scripts"),
+            let source = try? String(contentsOf: url, encoding: .utf8)
+        else { fatalError("RelayWorkers' script publishMessage.lua is missing from the package resources") }
+        return RedisScript(name: "publishMessage", source: source)
+    }()
 
     /// The kept messages with a sequence number above `after`.
     public func messages(after: Int) async throws -> [JSONValue] {
