@@ -44,15 +44,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parses JSON text; any value is accepted at the top level, as BullMQ stores `null` or `42` as they are.
     public init(json text: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        self = try JSONText.parse(text)
     }
 
-    /// The value as compact JSON text.
+    /// The value as compact JSON text, keys sorted.
     public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var text = ""
+        JSONText.write(self, to: &text)
+        return text
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -23,6 +23,8 @@ final class RedisSubscriber: Sendable {
         var connecting = false
         var closed = false
         var listeners: [Target: [UInt64: Continuation]] = [:]
+        /// The targets of each subscription, so that ending one touches only its own.
+        var targetsByID: [UInt64: [Target]] = [:]
         var confirmations: [Target: [EventLoopPromise<Void>]] = [:]
         var nextID: UInt64 = 0
     }
@@ -58,6 +60,7 @@ final class RedisSubscriber: Sendable {
             state.nextID += 1
             var waits: [EventLoopFuture<Void>] = []
             var fresh: [Target] = []
+            state.targetsByID[id] = Array(Set(targets))
             for target in Set(targets) {
                 let isFresh = state.listeners[target, default: [:]].isEmpty
                 if isFresh { fresh.append(target) }
@@ -104,9 +107,9 @@ final class RedisSubscriber: Sendable {
     private func remove(_ id: UInt64) {
         state.withLock { state in
             var emptied: [Target] = []
-            for (target, listeners) in state.listeners where listeners[id] != nil {
-                state.listeners[target]![id] = nil
-                if state.listeners[target]!.isEmpty {
+            for target in state.targetsByID.removeValue(forKey: id) ?? [] {
+                guard state.listeners[target]?.removeValue(forKey: id) != nil else { continue }
+                if state.listeners[target]?.isEmpty == true {
                     state.listeners[target] = nil
                     emptied.append(target)
                 }
@@ -220,6 +223,7 @@ final class RedisSubscriber: Sendable {
             defer {
                 state.connection = nil
                 state.listeners.removeAll()
+                state.targetsByID.removeAll()
                 state.confirmations.removeAll()
             }
             return (state.connection, state.listeners.values.flatMap { $0.values }, state.confirmations.values.flatMap { $0 })

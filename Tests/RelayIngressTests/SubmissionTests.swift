@@ -60,7 +60,7 @@ struct SubmissionTests {
             var text = ""
             for try await message in job.messages {
                 seqs.append(message.seq)
-                text += message.text ?? ""
+                text += message.chunkText ?? ""
             }
             #expect(seqs == Array(1...7))
             #expect(text.split(separator: " ").count == 6)
@@ -85,7 +85,7 @@ struct SubmissionTests {
             #expect(rest.last?.kind == .done)
             let whole = try #require(try await submitter.resume(clientId: "r1", after: 0, identity: Self.user))
             let collected = try await whole.collect()
-            #expect(collected.text == (firstPart + rest).compactMap(\.text).joined())
+            #expect(collected.text == (firstPart + rest).compactMap(\.chunkText).joined())
             let stranger = Identity(userId: "u2", permissions: ["services:use"])
             #expect(try await submitter.resume(clientId: "r1", after: 0, identity: stranger) == nil)
         }
@@ -136,7 +136,7 @@ struct SubmissionTests {
             try await stream.publish(["seq": 2, "type": "chunk", "data": "b"])
             try await stream.publish(["seq": 3, "type": "done", "usage": ["promptTokens": 1, "completionTokens": 2]])
             var texts: [String] = []
-            for try await message in messages { texts.append(message.text ?? message.kind.rawValue) }
+            for try await message in messages { texts.append(message.chunkText ?? message.kind.rawValue) }
             #expect(texts == ["a", "b", "done"])
 
             let lost = "lost-\(UUID().uuidString.prefix(6))"

@@ -86,7 +86,7 @@ struct AnthropicAPI: HTTPAPI {
                 switch message.kind {
                 case .chunk:
                     try await events.send(
-                        ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": .string(message.text ?? "")]],
+                        ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": .string(message.chunkText ?? "")]],
                         event: "content_block_delta")
                 case .done:
                     try await events.send(["type": "content_block_stop", "index": 0], event: "content_block_stop")

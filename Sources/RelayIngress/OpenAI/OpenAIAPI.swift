@@ -73,7 +73,7 @@ struct OpenAIAPI: HTTPAPI {
             message: { message, events in
                 switch message.kind {
                 case .chunk:
-                    try await events.send(format.chunk(delta: ["content": .string(message.text ?? "")], includeUsage: includeUsage))
+                    try await events.send(format.chunk(delta: ["content": .string(message.chunkText ?? "")], includeUsage: includeUsage))
                 case .done:
                     try await events.send(format.chunk(delta: [:], finishReason: format.finishReason(message.finishReason), includeUsage: includeUsage))
                     if includeUsage { try await events.send(format.usageChunk(message.usage)) }

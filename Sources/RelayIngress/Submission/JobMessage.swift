@@ -1,6 +1,11 @@
+import Foundation
 import RelayJSON
 
-/// One message a worker published on a job's stream, parsed.
+/// One message a worker published on a job's stream.
+///
+/// Its number and type are read without parsing the whole text (the worker writes compact JSON with sorted keys, so
+/// `"seq":` and `"type":"` occur only as top-level keys); the body is parsed when something asks for it, so that
+/// the WebSocket relay forwards chunks as the worker wrote them.
 public struct JobMessage: Sendable, Hashable {
     public enum Kind: String, Sendable {
         case chunk, embedding, done, error
@@ -9,26 +14,45 @@ public struct JobMessage: Sendable, Hashable {
     public var seq: Int
     public var kind: Kind
     /// The message as the worker wrote it.
-    public var body: JSONValue
+    public let text: String
 
     public init?(json text: String) {
-        guard let body = try? JSONValue(json: text) else { return nil }
-        self.init(body)
+        guard let seq = Self.number("seq", in: text), let type = Self.string("type", in: text), let kind = Kind(rawValue: type)
+        else { return nil }
+        self.seq = seq
+        self.kind = kind
+        self.text = text
     }
 
     public init?(_ body: JSONValue) {
-        guard let seq = body["seq"]?.intValue, let kind = body["type"]?.stringValue.flatMap(Kind.init) else {
-            return nil
-        }
-        self.seq = seq
-        self.kind = kind
-        self.body = body
+        self.init(json: body.json)
+    }
+
+    /// The message, parsed.
+    public var body: JSONValue { (try? JSONValue(json: text)) ?? .null }
+
+    /// The message with `"id"` added, for the WebSocket protocol.
+    func withID(_ id: String) -> String {
+        "{\"id\":" + JSONValue.quoted(id) + (text.count > 2 ? "," : "") + text.dropFirst()
+    }
+
+    private static func number(_ key: String, in text: String) -> Int? {
+        guard let start = text.range(of: "\"\(key)\":", options: .backwards) else { return nil }
+        let digits = text[start.upperBound...].prefix { $0.isNumber }
+        return Int(digits)
+    }
+
+    private static func string(_ key: String, in text: String) -> String? {
+        guard let start = text.range(of: "\"\(key)\":\"", options: .backwards),
+            let end = text[start.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        return String(text[start.upperBound..<end])
     }
 
     public var isTerminal: Bool { kind == .done || kind == .error }
 
     /// The text of a chunk.
-    public var text: String? { body["data"]?.stringValue }
+    public var chunkText: String? { body["data"]?.stringValue }
 
     /// The vectors of an embedding message.
     public var embeddings: [[Double]] {

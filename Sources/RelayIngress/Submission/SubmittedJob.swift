@@ -14,7 +14,7 @@ public struct SubmittedJob: Sendable {
         var result = CollectedResult()
         for try await message in messages {
             switch message.kind {
-            case .chunk: result.text += message.text ?? ""
+            case .chunk: result.text += message.chunkText ?? ""
             case .embedding: result.embeddings += message.embeddings
             case .done: result.done = message
             case .error: throw message.error

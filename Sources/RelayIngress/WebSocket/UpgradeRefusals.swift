@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import RelayJSON
 import Synchronization
 
 /// Answers a refused WebSocket upgrade with the status it deserves (401, 403) and a JSON reason.
@@ -65,24 +66,11 @@ final class RefusalRewriter: ChannelOutboundHandler, RemovableChannelHandler, Se
             context.write(data, promise: promise)
             return
         }
-        let body = #"{"error":{"code":"\#(refusal.status == 403 ? "FORBIDDEN" : "UNAUTHORIZED")","message":\#(jsonString(refusal.message))}}"#
+        let body = #"{"error":{"code":"\#(refusal.status == 403 ? "FORBIDDEN" : "UNAUTHORIZED")","message":\#(JSONValue.quoted(refusal.message))}}"#
         let response = "HTTP/1.1 \(refusal.status) \(refusal.reason)\r\nconnection: close\r\ncontent-type: application/json\r\n"
             + "content-length: \(body.utf8.count)\r\n\r\n" + body
         context.write(wrapOutboundOut(context.channel.allocator.buffer(string: response)), promise: promise)
     }
 
     private static let badRequest = Array("HTTP/1.1 400".utf8)
-
-    private func jsonString(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case _ where scalar.value < 0x20: escaped += String(format: "\\u%04x", scalar.value)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped + "\""
-    }
 }

@@ -106,32 +106,27 @@ final class WebSocketSession: Sendable {
         if let refusal { throw ClientFrame.Refusal(id: id, error: refusal) }
     }
 
+    /// Forwards the job's messages as the worker wrote them, with the request's id; without `stream`, only the last
+    /// one, carrying the whole text.
     private func relay(_ job: SubmittedJob, id: String, stream: Bool) async throws {
         var text = ""
         for try await message in job.messages {
-            guard case .object(var body) = message.body else { continue }
-            body["id"] = .string(id)
-            switch message.kind {
-            case .chunk where !stream:
-                text += message.text ?? ""
+            if stream {
+                try await outbound.write(.text(message.withID(id)))
                 continue
-            case .done where !stream:
-                body["data"] = .string(text)
-            case .done:
-                body["usage"] = Self.usage(message.usage)
-            default:
-                break
             }
-            if message.kind == .done, !stream { body["usage"] = Self.usage(message.usage) }
-            try await outbound.write(.text(JSONValue.object(body).json))
+            switch message.kind {
+            case .chunk:
+                text += message.chunkText ?? ""
+            case .done:
+                guard case .object(var body) = message.body else { continue }
+                body["id"] = .string(id)
+                body["data"] = .string(text)
+                try await outbound.write(.text(JSONValue.object(body).json))
+            default:
+                try await outbound.write(.text(message.withID(id)))
+            }
         }
-    }
-
-    private static func usage(_ usage: TokenCounts) -> JSONValue {
-        [
-            "promptTokens": .int(usage.prompt), "completionTokens": .int(usage.completion),
-            "totalTokens": .int(usage.total), "estimated": .bool(usage.estimated),
-        ]
     }
 
     private func send(error: IngressError, id: String) async {
