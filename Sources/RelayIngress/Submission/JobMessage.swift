@@ -1,4 +1,3 @@
-import Foundation
 import RelayJSON
 
 /// One message a worker published on a job's stream.
@@ -37,16 +36,41 @@ public struct JobMessage: Sendable, Hashable {
     }
 
     private static func number(_ key: String, in text: String) -> Int? {
-        guard let start = text.range(of: "\"\(key)\":", options: .backwards) else { return nil }
-        let digits = text[start.upperBound...].prefix { $0.isNumber }
-        return Int(digits)
+        guard var index = valueStart(of: key, in: text) else { return nil }
+        let bytes = text.utf8
+        var value = 0
+        var digits = 0
+        while index < bytes.endIndex, let digit = bytes[index].asciiDigit, digits < 18 {
+            value = value * 10 + digit
+            digits += 1
+            index = bytes.index(after: index)
+        }
+        return digits > 0 ? value : nil
     }
 
     private static func string(_ key: String, in text: String) -> String? {
-        guard let start = text.range(of: "\"\(key)\":\"", options: .backwards),
-            let end = text[start.upperBound...].firstIndex(of: "\"")
-        else { return nil }
-        return String(text[start.upperBound..<end])
+        let bytes = text.utf8
+        guard let start = valueStart(of: key, in: text), start < bytes.endIndex, bytes[start] == UInt8(ascii: "\"") else {
+            return nil
+        }
+        let from = bytes.index(after: start)
+        guard let end = bytes[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(decoding: bytes[from..<end], as: UTF8.self)
+    }
+
+    /// Where the value of the last `"key":` in `text` begins (scanning bytes, without Foundation's string search).
+    private static func valueStart(of key: String, in text: String) -> String.UTF8View.Index? {
+        let pattern = Array("\"\(key)\":".utf8)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= pattern.count else { return nil }
+        var position = bytes.count - pattern.count
+        while position >= 0 {
+            if bytes[position] == pattern[0], bytes[position..<position + pattern.count].elementsEqual(pattern) {
+                return text.utf8.index(text.utf8.startIndex, offsetBy: position + pattern.count)
+            }
+            position -= 1
+        }
+        return nil
     }
 
     public var isTerminal: Bool { kind == .done || kind == .error }
@@ -93,4 +117,10 @@ public struct TokenCounts: Sendable, Hashable {
     public var completion: Int
     public var estimated: Bool
     public var total: Int { prompt + completion }
+}
+
+extension UInt8 {
+    fileprivate var asciiDigit: Int? {
+        self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") ? Int(self - UInt8(ascii: "0")) : nil
+    }
 }
