@@ -69,7 +69,7 @@ public struct RequestSubmitter: Sendable {
             let options = JobOptions(
                 jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
                 backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
-                timeout: pool.timeout
+                timeout: pool.timeout, group: identity.userId
             )
             if let clientId {
                 _ = try await redis.send(
