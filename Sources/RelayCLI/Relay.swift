@@ -8,7 +8,7 @@ struct Relay: AsyncParsableCommand {
         abstract: "Relay, an AI gateway: ingress, queue and workers over Redis.",
         subcommands: [
             Serve.self, Work.self, Dev.self, Token.self, QueueCommand.self, Bench.self, Migrate.self, CreditsCommand.self, UsageCommand.self,
-            LedgerCommand.self,
+            LedgerCommand.self, UsersCommand.self, DlqCommand.self,
         ]
     )
 }
