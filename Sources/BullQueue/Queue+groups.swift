@@ -10,7 +10,8 @@ extension Queue {
         try await setGroupLimit(limit, group: group)
     }
 
-    /// Sets (or clears, with nil: unlimited) the default concurrency per group (meta field `gconc`).
+    /// Sets (or clears, with nil: unlimited) the default concurrency per group (the field "" of `gc`,
+    /// which no group id can be).
     public func setDefaultGroupConcurrency(_ limit: Int?) async throws {
         try await setGroupLimit(limit, group: "")
     }
@@ -26,16 +27,17 @@ extension Queue {
 
     /// The default concurrency per group; nil for unlimited.
     public func defaultGroupConcurrency() async throws -> Int? {
-        try await redis.send("HGET", keys.meta, "gconc").string.flatMap { Int($0) }
+        try await redis.send("HGET", keys.groupConcurrency, "").string.flatMap { Int($0) }
     }
 
     /// Every group with jobs active or queued, or an override, sorted by name.
     public func groupStats() async throws -> [GroupStats] {
         let replies = try await redis.pipeline([
             RedisCommand("HGETALL", keys.groupActive), RedisCommand("HGETALL", keys.groupQueued),
-            RedisCommand("HGETALL", keys.groupConcurrency), RedisCommand("HGET", keys.meta, "gconc"),
+            RedisCommand("HGETALL", keys.groupConcurrency), RedisCommand("HGET", keys.groupConcurrency, ""),
         ])
-        let active = Self.counts(replies[0]), queued = Self.counts(replies[1]), overrides = Self.counts(replies[2])
+        let active = Self.counts(replies[0]), queued = Self.counts(replies[1])
+        let overrides = Self.counts(replies[2]).filter { !$0.key.isEmpty }
         let defaultLimit = replies[3].string.flatMap { Int($0) }
         let groups = Set(active.keys).union(queued.keys).union(overrides.keys).sorted()
         return groups.map {
@@ -48,7 +50,7 @@ extension Queue {
     public func groupStats(group: String) async throws -> GroupStats {
         let replies = try await redis.pipeline([
             RedisCommand("HGET", keys.groupActive, group), RedisCommand("HGET", keys.groupQueued, group),
-            RedisCommand("HGET", keys.groupConcurrency, group), RedisCommand("HGET", keys.meta, "gconc"),
+            RedisCommand("HGET", keys.groupConcurrency, group), RedisCommand("HGET", keys.groupConcurrency, ""),
         ])
         func int(_ index: Int) -> Int? { replies[index].string.flatMap { Int($0) } }
         return GroupStats(group: group, active: int(0) ?? 0, queued: int(1) ?? 0, override: int(2), defaultLimit: int(3))

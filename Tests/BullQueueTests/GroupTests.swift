@@ -41,7 +41,7 @@ func countingProcessor(_ counter: RunningCounter) -> JobProcessor {
     }
 }
 
-@Suite("Groups: per-user concurrency and round-robin turns")
+@Suite("Groups: per-user concurrency and round-robin turns", .serialized)
 struct GroupTests {
     @Test("a grouped job waiting for its turn counts as waiting, and leaves no trace once done")
     func countsAndState() async throws {
@@ -72,8 +72,15 @@ struct GroupTests {
         try await TestQueue.with { t in
             try await t.queue.setDefaultGroupConcurrency(1)
             let counter = RunningCounter()
-            for _ in 0..<6 { try await t.queue.add("plain", data: ["ms": 150]) }
-            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 6), processor: countingProcessor(counter))
+            for _ in 0..<6 { try await t.queue.add("plain") }
+            // Each job waits until all six run at once (or 5 s pass): only a group limit could keep them apart.
+            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 6)) { _ in
+                counter.enter("-")
+                defer { counter.leave("-") }
+                let deadline = ContinuousClock.now + .seconds(5)
+                while counter.peakTotal < 6, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                return .null
+            }
             #expect(try await eventually { try await t.queue.getJobCounts()[.completed] == 6 })
             worker.shutdown()
             try await task.value
@@ -102,7 +109,7 @@ struct GroupTests {
                 while !Task.isCancelled {
                     let stats = try await t.queue.groupStats()
                     if stats.contains(where: { $0.active > 2 }) { limitsHeld.withLock { $0 = false } }
-                    try await Task.sleep(for: .milliseconds(5))
+                    try await Task.sleep(for: .milliseconds(20))
                 }
             }
             #expect(try await eventually(within: .seconds(20)) { try await t.queue.getJobCounts()[.completed] == 30 })
@@ -122,7 +129,9 @@ struct GroupTests {
         try await TestQueue.with { t in
             let duration = 100
             let starts = Mutex<[(group: String, at: ContinuousClock.Instant)]>([])
-            for _ in 0..<300 { try await t.queue.add("heavy", data: ["ms": .int(duration)], options: JobOptions(group: "heavy")) }
+            _ = try await t.queue.addBulk((0..<300).map { _ in
+                ("heavy", ["ms": .int(duration)], JobOptions(group: "heavy"))
+            })
             let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 2)) { context in
                 starts.withLock { $0.append((context.job.options.group ?? "-", .now)) }
                 try await Task.sleep(for: .milliseconds(duration))
@@ -163,15 +172,16 @@ struct GroupTests {
             let counter = RunningCounter()
             for _ in 0..<40 { try await t.queue.add("j", data: ["ms": 100], options: JobOptions(group: "u")) }
             let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 8), processor: countingProcessor(counter))
-            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await eventually { counter.running("u") == 1 })
+            try await Task.sleep(for: .milliseconds(300))
             #expect(counter.peak("u") == 1)
 
             try await t.queue.setGroupConcurrency(4, group: "u")
-            #expect(try await eventually(within: .seconds(2)) { counter.running("u") == 4 })
+            #expect(try await eventually(within: .seconds(5)) { counter.running("u") == 4 })
             #expect(try await t.queue.groupStats(group: "u").limit == 4)
 
             try await t.queue.setGroupConcurrency(2, group: "u")
-            #expect(try await eventually(within: .seconds(2)) { counter.running("u") <= 2 })
+            #expect(try await eventually(within: .seconds(5)) { counter.running("u") <= 2 })
             counter.resetPeak("u")
             try await Task.sleep(for: .milliseconds(400))
             #expect(counter.peak("u") <= 2)

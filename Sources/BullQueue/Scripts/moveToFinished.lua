@@ -26,7 +26,8 @@ if lock < 0 then return lock end
 if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
 
 local cap = eventsCap(KEYS[6])
-local groupReady = releaseGroupSlot(base, jobKey)
+local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid")
+local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4])
 local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
 if target == "completed" then
   rcall("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)
@@ -40,7 +41,6 @@ else
     emit(KEYS[5], cap, "retries-exhausted", "jobId", jobId, "attemptsMade", attemptsMade)
   end
 end
-local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent")
 if links[1] then
   local dedupKey = base .. "de:" .. links[1]
   if rcall("GET", dedupKey) == jobId then rcall("DEL", dedupKey) end

@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Relay's components against their peers on this machine.",
-        subcommands: [RedisBench.self, QueueBench.self, LedgerBench.self]
+        subcommands: [RedisBench.self, QueueBench.self, LedgerBench.self, FairnessBench.self]
     )
 }

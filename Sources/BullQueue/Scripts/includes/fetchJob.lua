@@ -45,7 +45,11 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
       rcall("DEL", k.pc)
     end
   end
-  if not jobId then jobId = takeGrouped(base, k.active) end
+  local grouped = false
+  if not jobId then
+    jobId = takeGrouped(base, k.active)
+    grouped = jobId ~= nil
+  end
   if not jobId then
     local first = rcall("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
     if first[2] then return {0, 0, 0, math.floor(tonumber(first[2]) / 4096)} end
@@ -58,11 +62,16 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   end
   if token ~= "0" then rcall("SET", jobKey .. ":lock", token, "PX", lockDuration) end
   emit(k.events, cap, "active", "jobId", jobId, "prev", "waiting")
+  local fields = {"processedOn", now}
   if workerName ~= "" then
-    rcall("HSET", jobKey, "processedOn", now, "pb", workerName)
-  else
-    rcall("HSET", jobKey, "processedOn", now)
+    table.insert(fields, "pb")
+    table.insert(fields, workerName)
   end
+  if grouped then
+    table.insert(fields, "gact")
+    table.insert(fields, 1)
+  end
+  rcall("HSET", jobKey, unpack(fields))
   rcall("HINCRBY", jobKey, "ats", 1)
   if rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "gr") == 1 then
     addBaseMarker(k.marker)

@@ -7,9 +7,9 @@
 --                        a fetch serves the lowest, and a group still eligible rejoins at the back
 --   ga            hash   gid -> jobs holding one of the group's slots
 --   gq            hash   gid -> jobs queued in g:<gid>:wait
---   gc            hash   gid -> concurrency override
+--   gc            hash   gid -> concurrency override; the field "" (never a group id) holds the default per group
+--                        (none: unlimited)
 --   gseq          string turn and FIFO sequence
---   meta gconc    field  the default concurrency per group (none: unlimited)
 -- Job hash fields: `gid` (the group) and `gact` ("1" while the job holds a slot; cleared exactly once on release).
 -- Needs queueState.
 
@@ -17,22 +17,23 @@ local GROUP_BAND = 0x100000000
 local GROUP_HALF = 0x80000000
 
 local function groupLimit(base, gid)
-  local override = rcall("HGET", base .. "gc", gid)
-  if override then return tonumber(override) end
-  return tonumber(rcall("HGET", base .. "meta", "gconc")) or math.huge
+  local limits = rcall("HMGET", base .. "gc", gid, "")
+  return tonumber(limits[1] or limits[2]) or math.huge
 end
 
 -- Puts the group in the ring when it has a ready job and a free slot (keeping its turn when it is already there),
--- takes it out otherwise. Returns true when the group is in the ring.
-local function refreshGroup(base, gid, active, limit)
+-- takes it out otherwise. `popped`: the caller just took it out of the ring; `queued`: whether the group has ready
+-- jobs, when the caller knows. Returns true when it is in the ring.
+local function refreshGroup(base, gid, active, limit, popped, queued)
   local ring = base .. "gr"
   active = active or tonumber(rcall("HGET", base .. "ga", gid)) or 0
   limit = limit or groupLimit(base, gid)
-  if active < limit and rcall("EXISTS", base .. "g:" .. gid .. ":wait") == 1 then
-    if not rcall("ZSCORE", ring, gid) then rcall("ZADD", ring, rcall("INCR", base .. "gseq"), gid) end
+  if queued == nil and active < limit then queued = rcall("EXISTS", base .. "g:" .. gid .. ":wait") == 1 end
+  if active < limit and queued then
+    if popped or not rcall("ZSCORE", ring, gid) then rcall("ZADD", ring, rcall("INCR", base .. "gseq"), gid) end
     return true
   end
-  rcall("ZREM", ring, gid)
+  if not popped then rcall("ZREM", ring, gid) end
   return false
 end
 
@@ -45,7 +46,7 @@ local function pushGrouped(base, gid, jobId, priority, where)
     if where == "lifo" then score = score + GROUP_HALF - sequence else score = score + GROUP_HALF + sequence end
   end
   if rcall("ZADD", base .. "g:" .. gid .. ":wait", score, jobId) == 1 then rcall("HINCRBY", base .. "gq", gid, 1) end
-  return refreshGroup(base, gid)
+  return refreshGroup(base, gid, nil, nil, false, true)
 end
 
 -- Takes a job out of its group's queue (cancel, remove); true when it was queued there.
@@ -56,9 +57,10 @@ local function unqueueGrouped(base, gid, jobId)
   return true
 end
 
--- Frees the slot a job holds, once. Returns true when its group can now be served.
-local function releaseGroupSlot(base, jobKey)
-  local gid = rcall("HGET", jobKey, "gid")
+-- Frees the slot a job holds, once (`gid`: its group, when the caller has read it). Returns true when its group
+-- can now be served.
+local function releaseGroupSlot(base, jobKey, gid)
+  gid = gid or rcall("HGET", jobKey, "gid")
   if not gid or rcall("HDEL", jobKey, "gact") == 0 then return false end
   local active = rcall("HINCRBY", base .. "ga", gid, -1)
   if active <= 0 then
@@ -77,7 +79,8 @@ local function makeReady(base, waitKey, prioritizedKey, pcKey, jobId, priority, 
   return true
 end
 
--- The next grouped job, for the group whose turn it is: moved to `active` holding a slot; nil when none.
+-- The next grouped job, for the group whose turn it is: moved to `active`, holding a slot once the caller sets its
+-- `gact` field; nil when none.
 local function takeGrouped(base, activeKey)
   local ring = base .. "gr"
   for _ = 1, 50 do
@@ -94,10 +97,10 @@ local function takeGrouped(base, activeKey)
       end
       local jobId = queued[1]
       if jobId then
-        if rcall("HINCRBY", base .. "gq", gid, -1) <= 0 then rcall("HDEL", base .. "gq", gid) end
+        local left = rcall("HINCRBY", base .. "gq", gid, -1)
+        if left <= 0 then rcall("HDEL", base .. "gq", gid) end
         rcall("HINCRBY", base .. "ga", gid, 1)
-        rcall("HSET", base .. jobId, "gact", 1)
-        refreshGroup(base, gid, active + 1, limit)
+        refreshGroup(base, gid, active + 1, limit, true, left > 0)
         rcall("LPUSH", activeKey, jobId)
         return jobId
       end
