@@ -15,11 +15,13 @@ struct FairnessBenchRunner {
         var heavyStarted: Int
     }
 
-    /// A heavy user queues `heavyJobs` with a limit equal to the pool's concurrency (it could fill every slot);
-    /// light users add one job at a time at a steady rate. Wait = add → processor start.
-    func lightWait(concurrency: Int, jobMs: Int, heavyJobs: Int, lightJobs: Int, lightUsers: Int) async throws -> Wait {
+    /// A heavy user queues `heavyJobs` under a per-user limit of `userLimit` (= the concurrency: it can fill every
+    /// slot); light users add one job at a time at a steady rate. Wait = add → processor start.
+    func lightWait(
+        concurrency: Int, userLimit: Int, jobMs: Int, heavyJobs: Int, lightJobs: Int, lightUsers: Int
+    ) async throws -> Wait {
         try await reset()
-        try await queue.setDefaultGroupConcurrency(concurrency)
+        try await queue.setDefaultGroupConcurrency(userLimit)
         for start in stride(from: 0, to: heavyJobs, by: 1000) {
             _ = try await queue.addBulk((start..<min(heavyJobs, start + 1000)).map { _ in
                 ("heavy", ["ms": .int(jobMs)], JobOptions(removeOnComplete: .keepNone, group: "heavy"))
@@ -99,7 +101,6 @@ struct FairnessBenchRunner {
     private func scriptMicroseconds() async throws -> Double {
         let info = try await redis.send("INFO", "commandstats").string ?? ""
         for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_evalsha:") {
-            if ProcessInfo.processInfo.environment["RELAY_BENCH_DEBUG"] != nil { print(line) }
             if let usec = line.split(separator: ",").first(where: { $0.contains("usec=") }) {
                 return Double(usec.split(separator: "=").last ?? "") ?? 0
             }
