@@ -22,6 +22,9 @@ public struct JobOptions: Sendable, Hashable {
     public var keepLogs: Int?
     /// Relay's own option, ignored by BullMQ workers: the longest a processor may run, in ms.
     public var timeout: Int?
+    /// Relay's option, ignored by BullMQ clients: the group (Relay: the user id) whose concurrency limit and
+    /// round-robin turn the job takes; stored as `gid`.
+    public var group: String?
     /// The parent of a flow child: its id and queue key (`<prefix>:<queue>`); set by ``FlowProducer``.
     public var parent: ParentReference?
     /// What the parent does when this child fails for good.
@@ -33,7 +36,7 @@ public struct JobOptions: Sendable, Hashable {
         jobId: String? = nil, priority: Int? = nil, delay: Int? = nil, lifo: Bool? = nil, attempts: Int? = nil,
         backoff: Backoff? = nil, removeOnComplete: KeepJobs? = nil, removeOnFail: KeepJobs? = nil,
         deduplication: Deduplication? = nil, timestamp: Int? = nil, stackTraceLimit: Int? = nil,
-        keepLogs: Int? = nil, timeout: Int? = nil, parent: ParentReference? = nil,
+        keepLogs: Int? = nil, timeout: Int? = nil, group: String? = nil, parent: ParentReference? = nil,
         parentFailurePolicy: ParentFailurePolicy? = nil, extra: [String: JSONValue] = [:]
     ) {
         self.jobId = jobId
@@ -49,6 +52,7 @@ public struct JobOptions: Sendable, Hashable {
         self.stackTraceLimit = stackTraceLimit
         self.keepLogs = keepLogs
         self.timeout = timeout
+        self.group = group
         self.parent = parent
         self.parentFailurePolicy = parentFailurePolicy
         self.extra = extra
@@ -57,7 +61,7 @@ public struct JobOptions: Sendable, Hashable {
     private static let modelled = Set(
         [
             "jobId", "priority", "delay", "lifo", "attempts", "backoff", "removeOnComplete", "removeOnFail",
-            "deduplication", "de", "timestamp", "stackTraceLimit", "keepLogs", "kl", "timeout", "parent",
+            "deduplication", "de", "timestamp", "stackTraceLimit", "keepLogs", "kl", "timeout", "parent", "group", "gid",
         ] + ParentFailurePolicy.allCases.flatMap { [$0.rawValue, $0.shortKey] }
     )
 
@@ -86,6 +90,12 @@ public struct JobOptions: Sendable, Hashable {
         stackTraceLimit = try int("stackTraceLimit")
         keepLogs = try int("keepLogs") ?? int("kl")
         timeout = try int("timeout")
+        if let raw = object["gid"] ?? object["group"], raw != .null {
+            guard let id = raw.stringValue ?? raw["id"]?.stringValue else {
+                throw QueueError(.invalidOptions, "'group' is a string or {\"id\"}")
+            }
+            group = id
+        }
         if let raw = object["lifo"], raw != .null {
             guard let flag = raw.boolValue else { throw QueueError(.invalidOptions, "'lifo' must be true or false") }
             lifo = flag
@@ -121,6 +131,7 @@ public struct JobOptions: Sendable, Hashable {
         if let delay, delay < 0 { throw QueueError(.invalidOptions, "'delay' must not be negative") }
         if let attempts, attempts < 0 { throw QueueError(.invalidOptions, "'attempts' must not be negative") }
         if let timeout, timeout <= 0 { throw QueueError(.invalidOptions, "'timeout' must be positive") }
+        if let group, group.isEmpty { throw QueueError(.invalidOptions, "'group' must not be empty") }
         if let jobId {
             if jobId.isEmpty { throw QueueError(.invalidOptions, "'jobId' must not be empty") }
             if Int(jobId) != nil { throw QueueError(.invalidOptions, "a custom 'jobId' cannot be an integer") }
@@ -144,6 +155,7 @@ public struct JobOptions: Sendable, Hashable {
         if let stackTraceLimit { object["stackTraceLimit"] = .int(stackTraceLimit) }
         if let keepLogs { object["kl"] = .int(keepLogs) }
         if let timeout { object["timeout"] = .int(timeout) }
+        if let group { object["gid"] = .string(group) }
         if let parent { object["parent"] = ["id": .string(parent.id), "queue": .string(parent.queueKey)] }
         if let parentFailurePolicy { object[parentFailurePolicy.shortKey] = true }
         return .object(object)

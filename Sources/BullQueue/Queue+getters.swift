@@ -6,14 +6,18 @@ extension Queue {
         .active, .completed, .delayed, .failed, .prioritized, .waiting, .waitingChildren,
     ]
 
-    /// Jobs per state (LLEN for lists, ZCARD for sorted sets), read in one pipeline.
+    /// Jobs per state (LLEN for lists, ZCARD for sorted sets), read in one pipeline. `waiting` also counts the
+    /// grouped jobs queued in their groups (BullMQ clients, which do not know groups, count only `wait`).
     public func getJobCounts(_ states: [JobState] = Queue.countedStates) async throws -> [JobState: Int] {
         let counted = states.filter { $0.keySuffix != nil }
         let replies = try await redis.pipeline(counted.map { state in
             RedisCommand(state.isList ? "LLEN" : "ZCARD", keys.key(state.keySuffix!))
-        })
+        } + [RedisCommand("HVALS", keys.groupQueued)])
         var counts: [JobState: Int] = [:]
         for (state, reply) in zip(counted, replies) { counts[state] = reply.int ?? 0 }
+        if counts[.waiting] != nil {
+            counts[.waiting, default: 0] += (replies.last?.array ?? []).reduce(0) { $0 + ($1.int ?? 0) }
+        }
         return counts
     }
 
@@ -23,13 +27,13 @@ extension Queue {
         return Job(id: id, flatFields: reply.array?.compactMap(\.string) ?? [])
     }
 
-    /// The state of a job, `.unknown` when it is in none.
+    /// The state of a job, `.unknown` when it is in none; a grouped job queued in its group is `.waiting`.
     public func getJobState(_ id: String) async throws -> JobState {
         let reply = try await redis.evaluate(
             scripts.getState,
             keys: [keys.completed, keys.failed, keys.delayed, keys.prioritized, keys.active, keys.wait,
                    keys.waitingChildren, keys.paused],
-            arguments: [id]
+            arguments: [id, keys.base]
         )
         return reply.string.flatMap(JobState.init(rawValue:)) ?? .unknown
     }

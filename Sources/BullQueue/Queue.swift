@@ -67,7 +67,7 @@ public final class Queue: Sendable {
             options.delay ?? 0, options.priority ?? 0, options.lifo == true ? "1" : "0",
             options.deduplication?.id ?? "", options.deduplication?.ttl ?? 0,
             options.deduplication?.extend == true ? "1" : "0",
-            options.parent?.jobKey ?? "", parentField(options), waitForChildren ? "1" : "0",
+            options.parent?.jobKey ?? "", parentField(options), waitForChildren ? "1" : "0", options.group ?? "",
         ]
         return (keys, arguments)
     }

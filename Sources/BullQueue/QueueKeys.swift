@@ -30,6 +30,16 @@ public struct QueueKeys: Sendable, Hashable {
     public var stalledCheck: String { key("stalled-check") }
     public var waitingChildren: String { key("waiting-children") }
 
+    /// Relay's groups (includes/groups.lua): the ring of groups whose turn is coming, active and queued jobs per
+    /// group, concurrency overrides, and one group's queue of ready jobs.
+    public var groupRing: String { key("gr") }
+    public var groupActive: String { key("ga") }
+    public var groupQueued: String { key("gq") }
+    public var groupConcurrency: String { key("gc") }
+    public func groupWait(_ group: String) -> String { key("g:\(group):wait") }
+    /// Dead letters claimed by a `relay dlq` run (claimDeadLetters.lua).
+    public var deadLetterClaims: String { key("dlq") }
+
     /// The pub/sub channel on which Relay workers hear of cancelled jobs (not a key; BullMQ ignores it).
     public var cancelChannel: String { key("cancel") }
 

@@ -21,11 +21,15 @@ struct QueueScripts: Sendable {
     let promote: RedisScript
     let removeJob: RedisScript
     let cancelJob: RedisScript
+    let setGroupConcurrency: RedisScript
+    let claimDeadLetters: RedisScript
+    let settleDeadLetter: RedisScript
 
     /// Every script, for loading them at start-up.
     var all: [RedisScript] {
         [addJob, moveToActive, moveToFinished, moveToDelayed, retryJob, extendLocks, moveStalledJobsToWait,
-         updateProgress, addLog, pause, getState, drain, cleanJobsInSet, obliterate, moveJobsToWait, promote, removeJob, cancelJob]
+         updateProgress, addLog, pause, getState, drain, cleanJobsInSet, obliterate, moveJobsToWait, promote, removeJob, cancelJob,
+         setGroupConcurrency, claimDeadLetters, settleDeadLetter]
     }
 
     /// The scripts, read once per process.
@@ -56,6 +60,9 @@ struct QueueScripts: Sendable {
         promote = try loader.script("promote")
         removeJob = try loader.script("removeJob")
         cancelJob = try loader.script("cancelJob")
+        setGroupConcurrency = try loader.script("setGroupConcurrency")
+        claimDeadLetters = try loader.script("claimDeadLetters")
+        settleDeadLetter = try loader.script("settleDeadLetter")
     }
 }
 

@@ -58,6 +58,9 @@ public final class Worker: Sendable {
     public func run() async throws {
         defer { eventSink.finish() }
         try await queue.prepare()
+        if let groupConcurrency = options.groupConcurrency {
+            try await queue.setDefaultGroupConcurrency(groupConcurrency)
+        }
         let cancellations = try await queue.redis.subscribe(to: [queue.keys.cancelChannel])
         defer { cancellations.unsubscribe() }
         await withTaskGroup(of: Void.self) { background in

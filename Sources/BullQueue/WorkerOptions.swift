@@ -21,6 +21,9 @@ public struct WorkerOptions: Sendable {
     public var defaultTimeout: Duration?
     /// Written to the job's `pb` field.
     public var name: String?
+    /// When set, ``Worker/run()`` makes it the queue's default concurrency per group (Relay: per user) — see
+    /// ``Queue/setDefaultGroupConcurrency(_:)``.
+    public var groupConcurrency: Int?
 
     public init(
         concurrency: Int = 1,
@@ -33,7 +36,8 @@ public struct WorkerOptions: Sendable {
         removeOnComplete: KeepJobs? = nil,
         removeOnFail: KeepJobs? = nil,
         defaultTimeout: Duration? = nil,
-        name: String? = nil
+        name: String? = nil,
+        groupConcurrency: Int? = nil
     ) {
         self.concurrency = max(1, concurrency)
         self.lockDuration = lockDuration
@@ -46,6 +50,7 @@ public struct WorkerOptions: Sendable {
         self.removeOnFail = removeOnFail
         self.defaultTimeout = defaultTimeout
         self.name = name
+        self.groupConcurrency = groupConcurrency
     }
 
     var renewInterval: Duration { lockRenewInterval ?? lockDuration / 4 }

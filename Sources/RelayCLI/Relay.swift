@@ -7,8 +7,8 @@ struct Relay: AsyncParsableCommand {
         commandName: "relay",
         abstract: "Relay, an AI gateway: ingress, queue and workers over Redis.",
         subcommands: [
-            Serve.self, Work.self, Dev.self, Token.self, UsersCommand.self, QueueCommand.self, Bench.self, Migrate.self, CreditsCommand.self, UsageCommand.self,
-            LedgerCommand.self, PricesCommand.self, AlertsCommand.self,
+            Serve.self, Work.self, Dev.self, Token.self, UsersCommand.self, DlqCommand.self, QueueCommand.self, Bench.self,
+            Migrate.self, CreditsCommand.self, UsageCommand.self, LedgerCommand.self, PricesCommand.self, AlertsCommand.self,
         ]
     )
 }

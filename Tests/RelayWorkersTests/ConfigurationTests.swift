@@ -1,3 +1,4 @@
+import BullQueue
 import Foundation
 import RelayProviders
 import RelayWorkers
@@ -15,6 +16,8 @@ struct ConfigurationTests {
         #expect(configuration.routes["gpt-4o-mini"] == ["simulated"])
         #expect(configuration.providers["openai"]?.enabled == false)
         #expect(configuration.pool(for: .embedding)?.queue == "llm-embeddings")
+        #expect(configuration.pools.map(\.userConcurrency) == [4, 8])
+        #expect(configuration.pools[0].workerOptions.groupConcurrency == 4)
     }
 
     @Test("API keys and base URLs come from the environment")
@@ -44,6 +47,7 @@ struct ConfigurationTests {
         (base.replacingOccurrences(of: "kind: simulated", with: "kind: gemini"), "providers.sim.kind", "one of openai"),
         (base.replacingOccurrences(of: "m: [sim]", with: "m: [nobody]"), "routing.m[0]", "a provider defined under providers"),
         (base.replacingOccurrences(of: "{ queue: q, kinds: [chat] }", with: "{ kinds: [chat] }"), "pools.p.queue", "a string"),
+        (base.replacingOccurrences(of: "{ queue: q, kinds: [chat] }", with: "{ queue: q, kinds: [chat], userConcurrency: 0 }"), "pools.p.userConcurrency", "a positive integer"),
         ("pools: [1, 2]", "pools", "a mapping"),
         ("pools: {\n", "", "valid YAML"),
     ])

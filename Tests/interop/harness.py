@@ -360,8 +360,9 @@ class RelayCLI:
         stalled_interval: int | None = None,
         max_stalled_count: int | None = None,
         exit_after: int | None = None,
+        extra: list[str] | None = None,
     ) -> RelayWorker:
-        args = [queue, "--handler", handler]
+        args = [queue, "--handler", handler, *(extra or [])]
         for flag, value in (
             ("--concurrency", concurrency),
             ("--lock-duration", lock_duration),

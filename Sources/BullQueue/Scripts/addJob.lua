@@ -2,10 +2,12 @@
 -- KEYS: 1 wait, 2 prioritized, 3 delayed, 4 meta, 5 id, 6 events, 7 marker, 8 pc, 9 active
 -- ARGV: 1 base key, 2 custom job id ("" for the counter), 3 name, 4 data JSON, 5 opts JSON (short keys),
 --       6 timestamp ms, 7 delay ms, 8 priority, 9 lifo ("1"), 10 deduplication id, 11 deduplication ttl ms,
---       12 deduplication extend ("1"), 13 parent job key (""), 14 parent JSON (""), 15 wait for children ("1")
+--       12 deduplication extend ("1"), 13 parent job key (""), 14 parent JSON (""), 15 wait for children ("1"),
+--       16 group id ("": none; a grouped job waits in its group's queue, see includes/groups)
 -- Returns the job id: the new one, the existing one for a duplicate custom id, or the owner of the deduplication id;
 -- -5 when the parent does not exist.
 -- @include queueState
+-- @include groups
 
 local base = ARGV[1]
 local counter = rcall("INCR", KEYS[5])
@@ -52,6 +54,11 @@ if dedupId ~= "" then
   table.insert(fields, "deid")
   table.insert(fields, dedupId)
 end
+local groupId = ARGV[16] or ""
+if groupId ~= "" then
+  table.insert(fields, "gid")
+  table.insert(fields, groupId)
+end
 if parentKey ~= "" then
   table.insert(fields, "parentKey")
   table.insert(fields, parentKey)
@@ -71,8 +78,14 @@ elseif delay > 0 then
   emit(KEYS[6], cap, "delayed", "jobId", jobId, "delay", due)
   addDelayMarker(KEYS[7], KEYS[3])
 else
-  pushReady(KEYS[1], KEYS[2], KEYS[8], jobId, priority, ARGV[9] == "1")
-  if not isPausedOrMaxed(KEYS[4], KEYS[9]) then addBaseMarker(KEYS[7]) end
+  local ready
+  if groupId ~= "" then
+    ready = pushGrouped(base, groupId, jobId, priority, ARGV[9] == "1" and "lifo" or "tail")
+  else
+    pushReady(KEYS[1], KEYS[2], KEYS[8], jobId, priority, ARGV[9] == "1")
+    ready = true
+  end
+  if ready and not isPausedOrMaxed(KEYS[4], KEYS[9]) then addBaseMarker(KEYS[7]) end
   emit(KEYS[6], cap, "waiting", "jobId", jobId)
 end
 return jobId

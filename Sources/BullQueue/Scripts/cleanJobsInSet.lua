@@ -4,6 +4,7 @@
 -- ARGV: 1 base key, 2 cut-off timestamp ms, 3 limit (0 = no limit), 4 state name
 -- Returns the ids removed.
 -- @include queueState
+-- @include groups
 
 local base, cutoff, limit, state = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local removed = {}
@@ -13,6 +14,7 @@ local function take(jobId, fromList)
   local jobKey = base .. jobId
   if rcall("EXISTS", jobKey .. ":lock") == 1 then return end
   if fromList then rcall("LREM", KEYS[1], 0, jobId) else rcall("ZREM", KEYS[1], jobId) end
+  releaseGroupSlot(base, jobKey)
   releaseDeduplication(base, jobKey, jobId)
   removeJobData(jobKey)
   table.insert(removed, jobId)

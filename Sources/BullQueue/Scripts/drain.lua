@@ -1,4 +1,4 @@
--- drain: removes every waiting and prioritized job, and the delayed ones when asked.
+-- drain: removes every waiting and prioritized job (grouped ones too), and the delayed ones when asked.
 -- KEYS: 1 wait, 2 prioritized, 3 delayed, 4 pc, 5 paused
 -- ARGV: 1 base key, 2 include delayed ("1")
 -- Returns the number of jobs removed.
@@ -18,6 +18,12 @@ removeAll(rcall("LRANGE", KEYS[1], 0, -1))
 removeAll(rcall("LRANGE", KEYS[5], 0, -1))
 removeAll(rcall("ZRANGE", KEYS[2], 0, -1))
 rcall("DEL", KEYS[1], KEYS[5], KEYS[2], KEYS[4])
+for _, gid in ipairs(rcall("HKEYS", base .. "gq")) do
+  local groupKey = base .. "g:" .. gid .. ":wait"
+  removeAll(rcall("ZRANGE", groupKey, 0, -1))
+  rcall("DEL", groupKey)
+end
+rcall("DEL", base .. "gq", base .. "gr")
 if ARGV[2] == "1" then
   removeAll(rcall("ZRANGE", KEYS[3], 0, -1))
   rcall("DEL", KEYS[3])

@@ -1,10 +1,12 @@
 -- moveStalledJobsToWait: the stalled-job check, run by every worker each stalled interval (one wins per interval).
 -- Jobs marked at the previous check whose lock has expired go back to the head of `wait`; past the allowed
 -- stall count they carry a deferred failure (`defa`) that the next worker applies without processing.
+-- A grouped job frees its group's slot and goes to the head of its group's queue.
 -- KEYS: 1 stalled, 2 wait, 3 active, 4 stalled-check, 5 meta, 6 events, 7 marker
 -- ARGV: 1 base key, 2 max stalled count, 3 now ms, 4 stalled interval ms
 -- Returns the ids recovered from stalling.
 -- @include queueState
+-- @include groups
 
 if rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4], "NX") == false then return {} end
 local base = ARGV[1]
@@ -21,7 +23,13 @@ for _, jobId in ipairs(rcall("SMEMBERS", KEYS[1])) do
       if stalls > maxStalledCount and rcall("HEXISTS", jobKey, "rjk") == 0 then
         rcall("HSET", jobKey, "defa", "job stalled more than allowable limit")
       end
-      rcall("RPUSH", KEYS[2], jobId)
+      releaseGroupSlot(base, jobKey)
+      local gid = rcall("HGET", jobKey, "gid")
+      if gid then
+        pushGrouped(base, gid, jobId, tonumber(rcall("HGET", jobKey, "priority")) or 0, "head")
+      else
+        rcall("RPUSH", KEYS[2], jobId)
+      end
       emit(KEYS[6], cap, "waiting", "jobId", jobId, "prev", "active")
       emit(KEYS[6], cap, "stalled", "jobId", jobId)
       table.insert(recovered, jobId)

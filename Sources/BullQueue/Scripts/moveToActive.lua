@@ -4,6 +4,7 @@
 --       7 worker name ("")
 -- Returns {job fields, jobId, 0, 0}, {0, 0, rate limit ttl, 0} or {0, 0, 0, next delayed due time}.
 -- @include queueState
+-- @include groups
 -- @include fetchJob
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], events = KEYS[5],

@@ -1,4 +1,5 @@
 -- moveToFinished: completes or fails an active job, keeps or removes it, and optionally fetches the next job.
+-- A grouped job frees its group's slot (includes/groups).
 -- KEYS: 1 wait, 2 active, 3 prioritized, 4 delayed, 5 events, 6 meta, 7 limiter, 8 marker, 9 pc, 10 stalled,
 --       11 the target set (completed or failed)
 -- ARGV: 1 base key, 2 job id, 3 lock token, 4 now ms, 5 target ("completed" | "failed"),
@@ -9,6 +10,7 @@
 -- -9 a child failed with failParentOnFailure;
 -- else 0, or the fetchJob tuple when fetching the next job.
 -- @include queueState
+-- @include groups
 -- @include fetchJob
 -- @include parents
 
@@ -24,6 +26,8 @@ if lock < 0 then return lock end
 if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
 
 local cap = eventsCap(KEYS[6])
+local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid")
+local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4])
 local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
 if target == "completed" then
   rcall("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)
@@ -37,7 +41,6 @@ else
     emit(KEYS[5], cap, "retries-exhausted", "jobId", jobId, "attemptsMade", attemptsMade)
   end
 end
-local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent")
 if links[1] then
   local dedupKey = base .. "de:" .. links[1]
   if rcall("GET", dedupKey) == jobId then rcall("DEL", dedupKey) end
@@ -73,9 +76,11 @@ else
   end
 end
 
-if rcall("LLEN", KEYS[1]) == 0 and rcall("LLEN", KEYS[2]) == 0 and rcall("ZCARD", KEYS[3]) == 0 then
+if rcall("LLEN", KEYS[1]) == 0 and rcall("LLEN", KEYS[2]) == 0 and rcall("ZCARD", KEYS[3]) == 0
+  and rcall("EXISTS", base .. "gq") == 0 then
   emit(KEYS[5], cap, "drained")
 end
+if groupReady and ARGV[12] ~= "1" and not isPausedOrMaxed(KEYS[6], KEYS[2]) then addBaseMarker(KEYS[8]) end
 
 if ARGV[12] == "1" then
   local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], events = KEYS[5],

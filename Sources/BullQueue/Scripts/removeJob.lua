@@ -1,9 +1,11 @@
--- removeJob: removes a job that no worker holds, from whatever state it is in.
+-- removeJob: removes a job that no worker holds, from whatever state it is in (a grouped job leaves its group's
+-- queue, or frees the slot it held).
 -- KEYS: 1 wait, 2 active, 3 prioritized, 4 delayed, 5 completed, 6 failed, 7 waiting-children, 8 paused,
 --       9 events, 10 meta
 -- ARGV: 1 base key, 2 job id
 -- Returns 1 removed, 0 locked by a worker, -1 no such job.
 -- @include queueState
+-- @include groups
 
 local base, jobId = ARGV[1], ARGV[2]
 local jobKey = base .. jobId
@@ -16,6 +18,11 @@ for _, entry in ipairs(states) do
   local removed
   if entry[3] then removed = rcall("LREM", KEYS[entry[1]], 0, jobId) else removed = rcall("ZREM", KEYS[entry[1]], jobId) end
   if removed > 0 then previous = entry[2] end
+end
+local gid = rcall("HGET", jobKey, "gid")
+if gid then
+  if unqueueGrouped(base, gid, jobId) then previous = "waiting" end
+  releaseGroupSlot(base, jobKey)
 end
 releaseDeduplication(base, jobKey, jobId)
 removeJobData(jobKey)

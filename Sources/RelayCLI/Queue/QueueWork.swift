@@ -41,11 +41,15 @@ struct QueueWork: AsyncParsableCommand {
     @Option(help: "The longest the worker blocks waiting for work, in ms.")
     var drainDelay: Int = 5_000
 
+    @Option(help: "Make this the queue's default limit of active jobs per group (Relay: per user).")
+    var groupConcurrency: Int?
+
     func validate() throws {
         guard concurrency > 0, lockDuration > 0, stalledInterval > 0, maxStalledCount >= 0, drainDelay > 0 else {
             throw ValidationError("--concurrency, --lock-duration, --stalled-interval and --drain-delay must be positive")
         }
         if let exitAfter, exitAfter <= 0 { throw ValidationError("--exit-after must be positive") }
+        if let groupConcurrency, groupConcurrency <= 0 { throw ValidationError("--group-concurrency must be positive") }
     }
 
     func run() async throws {
@@ -55,7 +59,8 @@ struct QueueWork: AsyncParsableCommand {
             lockDuration: .milliseconds(lockDuration),
             stalledInterval: .milliseconds(stalledInterval),
             maxStalledCount: maxStalledCount,
-            drainDelay: .milliseconds(drainDelay)
+            drainDelay: .milliseconds(drainDelay),
+            groupConcurrency: groupConcurrency
         )
         let exitAfter = self.exitAfter
         try await queue.withQueue { queue in

@@ -29,10 +29,3 @@ struct UsersSetRate: AsyncParsableCommand {
         print("\(user): rpm \(describe(limits.rpm)), tpm \(describe(limits.tpm))")
     }
 }
-
-/// `relay users …`: per-user controls.
-struct UsersCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Per-user limits.", subcommands: [UsersSetRate.self]
-    )
-}

@@ -89,7 +89,7 @@ public struct RequestSubmitter: Sendable {
             let options = JobOptions(
                 jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
                 backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
-                timeout: pool.timeout
+                timeout: pool.timeout, group: identity.userId
             )
             // Listening on the result channel and recording the client's id for resume go together.
             async let remembered: Void = remember(clientId: clientId, user: identity.userId, pool: pool.name, jobId: jobId)

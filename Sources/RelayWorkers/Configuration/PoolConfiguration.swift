@@ -6,6 +6,9 @@ public struct PoolConfiguration: Sendable {
     public var name: String
     public var queue: String
     public var concurrency: Int
+    /// The most jobs one user may have active in this pool, across every worker process (the default; per-user
+    /// overrides are set at run time with `relay users set-concurrency`); nil for no limit.
+    public var userConcurrency: Int?
     /// The BullMQ priority the ingress gives this pool's jobs (1 highest; 0 none).
     public var priority: Int
     public var lockDuration: Int
@@ -22,6 +25,8 @@ public struct PoolConfiguration: Sendable {
         queue = try reader.child("queue").string()
         guard !queue.contains(":") else { throw reader.child("queue").error("a queue name without ':'") }
         concurrency = try reader.child("concurrency").int(min: 1, default: 16)
+        let userReader = reader.child("userConcurrency")
+        userConcurrency = userReader.isMissing ? nil : try userReader.int(min: 1)
         priority = try reader.child("priority").int(min: 0, default: 0)
         guard priority <= 2_097_151 else { throw reader.child("priority").error("a priority from 0 to 2097151") }
         lockDuration = try reader.child("lockDuration").int(min: 1, default: 30_000)
@@ -60,7 +65,8 @@ public struct PoolConfiguration: Sendable {
             stalledInterval: .milliseconds(stalledInterval),
             maxStalledCount: maxStalledCount,
             defaultTimeout: .milliseconds(timeout),
-            name: "relay-\(name)"
+            name: "relay-\(name)",
+            groupConcurrency: userConcurrency
         )
     }
 }

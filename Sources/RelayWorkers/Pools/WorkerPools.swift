@@ -33,8 +33,12 @@ public final class WorkerPools: Sendable {
         }
     }
 
-    /// Runs every pool; returns when all have stopped.
+    /// Runs every pool; returns when all have stopped. A pool without `userConcurrency` clears the queue's default
+    /// per-user limit (overrides set with `relay users set-concurrency` stay).
     public func run() async throws {
+        for worker in workers where worker.options.groupConcurrency == nil {
+            try await worker.queue.setDefaultGroupConcurrency(nil)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers { group.addTask { try await worker.run() } }
             let publisher = Task { await statsPublisher.run() }

@@ -1,6 +1,6 @@
 -- Taking the next job: promote due delayed jobs, honour rate limit, pause and global concurrency,
--- take from `wait` (then `prioritized`), lock it and return it.
--- k: {wait, active, prioritized, delayed, events, meta, limiter, marker, pc}
+-- take from `wait`, then `prioritized`, then the group whose turn it is (includes/groups), lock it and return it.
+-- k: {wait, active, prioritized, delayed, events, meta, limiter, marker, pc}. Needs queueState and groups.
 
 local function promoteDueJobs(k, base, now, cap)
   local due = rcall("ZRANGEBYSCORE", k.delayed, 0, (now + 1) * 4096 - 1, "LIMIT", 0, 1000)
@@ -8,7 +8,7 @@ local function promoteDueJobs(k, base, now, cap)
     rcall("ZREM", k.delayed, jobId)
     local jobKey = base .. jobId
     local priority = tonumber(rcall("HGET", jobKey, "priority")) or 0
-    pushReady(k.wait, k.prioritized, k.pc, jobId, priority, false)
+    makeReady(base, k.wait, k.prioritized, k.pc, jobId, priority, false)
     rcall("HSET", jobKey, "delay", 0)
     emit(k.events, cap, "waiting", "jobId", jobId, "prev", "delayed")
   end
@@ -45,6 +45,11 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
       rcall("DEL", k.pc)
     end
   end
+  local grouped = false
+  if not jobId then
+    jobId = takeGrouped(base, k.active)
+    grouped = jobId ~= nil
+  end
   if not jobId then
     local first = rcall("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
     if first[2] then return {0, 0, 0, math.floor(tonumber(first[2]) / 4096)} end
@@ -57,12 +62,19 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   end
   if token ~= "0" then rcall("SET", jobKey .. ":lock", token, "PX", lockDuration) end
   emit(k.events, cap, "active", "jobId", jobId, "prev", "waiting")
+  local fields = {"processedOn", now}
   if workerName ~= "" then
-    rcall("HSET", jobKey, "processedOn", now, "pb", workerName)
-  else
-    rcall("HSET", jobKey, "processedOn", now)
+    table.insert(fields, "pb")
+    table.insert(fields, workerName)
   end
+  if grouped then
+    table.insert(fields, "gact")
+    table.insert(fields, 1)
+  end
+  rcall("HSET", jobKey, unpack(fields))
   rcall("HINCRBY", jobKey, "ats", 1)
-  if rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 then addBaseMarker(k.marker) end
+  if rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "gr") == 1 then
+    addBaseMarker(k.marker)
+  end
   return {rcall("HGETALL", jobKey), jobId, 0, 0}
 end

@@ -1,4 +1,5 @@
 -- Flows: what a finishing child does to its parent, on the parent's queue (its keys derive from the parent key).
+-- Needs queueState and groups.
 
 -- The parent leaves waiting-children for delayed, prioritized or the head of wait, on its own queue.
 local function releaseParent(parentKey, now)
@@ -17,7 +18,10 @@ local function releaseParent(parentKey, now)
     return
   end
   local priority = tonumber(fields[2]) or 0
-  if priority > 0 then
+  local gid = rcall("HGET", parentKey, "gid")
+  if gid then
+    pushGrouped(parentQueue, gid, parentId, priority, "head")
+  elseif priority > 0 then
     pushReady(parentQueue .. "wait", parentQueue .. "prioritized", parentQueue .. "pc", parentId, priority, false)
   else
     rcall("RPUSH", parentQueue .. "wait", parentId)
