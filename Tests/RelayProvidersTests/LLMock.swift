@@ -26,7 +26,8 @@ final class LLMock: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<300 {
+        // uvicorn takes a few seconds to start on a busy two-core machine.
+        for _ in 0..<1500 {
             if Self.canConnect(port) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
