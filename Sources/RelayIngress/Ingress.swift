@@ -30,6 +30,7 @@ public enum Ingress {
             ledger: submitter.ledger, limiter: submitter.limiter ?? RateLimiter(redis: redis), authenticator: authenticator,
             metrics: metrics
         ).register(on: router)
+        UsersAPI(queues: submitter.queues, authenticator: authenticator, metrics: metrics).register(on: router)
         let catalogue = ProviderCatalogue(configuration: submitter.configuration, circuits: RedisCircuitStore(redis: redis))
         router.get("api/providers") { _, _ in try await catalogue.providers() }
         router.get("api/models") { _, _ in catalogue.models() }
