@@ -175,3 +175,21 @@ def test_no_token_is_unauthorized(relay):
 def test_bad_amount_is_invalid_request(relay, user, admin, body):
     assert_error(raw(relay, "POST", f"/api/admin/users/{user[0]}/credits", admin, json=body), 400, "INVALID_REQUEST")
     assert ok_json(get(relay, "/api/me/balance", user[1]))["available"] == 100
+
+
+def test_admin_sets_a_users_concurrency_and_sees_their_jobs(relay, user, oai, admin):
+    user_id, _ = user
+    body = ok_json(raw(relay, "PUT", f"/api/admin/users/{user_id}/concurrency", admin,
+                       json={"concurrency": 2, "pool": "interactive"}))
+    assert body["pools"]["interactive"]["concurrency"] == 2 and body["pools"]["interactive"]["override"], body
+    oai.chat.completions.create(model="gpt-4o-mini", messages=user_message(), max_tokens=2)
+    pools = ok_json(get(relay, f"/api/admin/users/{user_id}/pools", admin))["pools"]
+    assert pools["interactive"]["user"] == user_id and pools["interactive"]["active"] == 0, pools
+    listed = ok_json(get(relay, "/api/admin/users", admin))["pools"]["interactive"]
+    assert any(row["user"] == user_id and row["concurrency"] == 2 for row in listed), listed
+    cleared = ok_json(raw(relay, "PUT", f"/api/admin/users/{user_id}/concurrency", admin, json={"concurrency": None}))
+    assert all(not pool["override"] for pool in cleared["pools"].values()), cleared
+    assert_error(raw(relay, "PUT", f"/api/admin/users/{user_id}/concurrency", admin,
+                     json={"concurrency": 2, "pool": "nope"}), 404, "NOT_FOUND")
+    assert_error(raw(relay, "PUT", f"/api/admin/users/{user_id}/concurrency", user[1], json={"concurrency": 2}),
+                 403, "FORBIDDEN")
