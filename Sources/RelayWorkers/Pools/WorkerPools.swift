@@ -45,9 +45,15 @@ public final class WorkerPools: Sendable {
             let pricing = Task { [handler] in
                 if let ledger = handler.ledger { await handler.prices.refreshPeriodically(from: ledger, logger: handler.logger) }
             }
+            let reconciling = Task { [handler, configuration] in
+                if let ledger = handler.ledger {
+                    await LedgerReconciler(ledger: ledger, configuration: configuration, logger: handler.logger).run()
+                }
+            }
             defer {
                 publisher.cancel()
                 pricing.cancel()
+                reconciling.cancel()
             }
             try await group.waitForAll()
         }
