@@ -1,3 +1,4 @@
+import BullQueue
 import Logging
 import RelayLedger
 
