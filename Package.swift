@@ -177,6 +177,7 @@ let package = Package(
             dependencies: [
                 "RelayIngress", "RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis", "RelayJSON", "RelayLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: upcomingFeatures
         ),
