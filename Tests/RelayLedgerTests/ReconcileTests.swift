@@ -14,14 +14,14 @@ struct ReconcileTests {
             // The worker logged the provider's answer, then died before settling.
             let usage = TestLedger.usage(user: user, job: answered, credits: 1_500_000)
             #expect(try await ledger.recordUsage(usage) == Credits(micros: 1_500_000))
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(2500))
             _ = try await ledger.reserve(userId: user, jobId: fresh, amount: Credits(1))
 
-            let report = try await ledger.reconcile(olderThan: .milliseconds(200), userId: user)
+            let report = try await ledger.reconcile(olderThan: .milliseconds(2000), userId: user)
             #expect(report.settled == [answered])
             #expect(report.refunded == [unanswered])
             #expect(report.charged == Credits(micros: 1_500_000))
-            let again = try await ledger.reconcile(olderThan: .milliseconds(200), userId: user)
+            let again = try await ledger.reconcile(olderThan: .milliseconds(2000), userId: user)
             #expect(again.settled.isEmpty && again.refunded.isEmpty)
 
             // The "dead" worker comes back and settles late: nothing is charged twice.
