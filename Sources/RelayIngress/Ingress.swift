@@ -41,7 +41,10 @@ public enum Ingress {
                 try identity.requireSubmit()
                 return .upgrade([:])
             } catch let error as IngressError {
-                UpgradeRefusals.refuse(context.channel, error: error)
+                // Only a real upgrade attempt ends in the 400 that the refusal replaces.
+                if request.headers[.upgrade]?.lowercased() == "websocket" {
+                    UpgradeRefusals.refuse(context.channel, error: error)
+                }
                 throw HTTPError(error.code == .forbidden ? .forbidden : .unauthorized, message: error.message)
             }
         } onUpgrade: { inbound, outbound, context in

@@ -8,7 +8,7 @@ import RelayLedger
 ///
 /// A user reads their own balance and usage (`/api/me/…`); the admin role reads and changes anyone's
 /// (`/api/admin/…`). Errors are `{"error": {"code", "message"}}` with the WebSocket protocol's codes.
-struct AccountsAPI: HTTPAPI {
+struct AccountsAPI: RelayJSONAPI {
     let ledger: Ledger?
     let limiter: RateLimiter
     let authenticator: Authenticator
@@ -55,30 +55,10 @@ struct AccountsAPI: HTTPAPI {
         }
         admin.get("usage") { request, _ in
             await handle {
-                let identity = try await authenticator.identity(of: request)
-                try requireAdmin(identity)
+                try await requireAdmin(request)
                 return try await usage(request, user: request.uri.queryParameters.get("user"))
             }
         }
-    }
-
-    func errorResponse(_ error: IngressError) -> Response {
-        json(
-            ["error": ["code": .string(error.code.rawValue), "message": .string(error.message)]],
-            status: .init(code: error.httpStatus), headers: errorHeaders(error)
-        )
-    }
-
-    private func requireAdmin(_ identity: Identity) throws {
-        guard identity.isAdmin else { throw IngressError(.forbidden, "this needs the admin role") }
-    }
-
-    private func adminTarget(_ request: Request, _ context: RelayRequestContext) async throws -> String {
-        try requireAdmin(try await authenticator.identity(of: request))
-        guard let user = context.parameters.get("user"), !user.isEmpty else {
-            throw IngressError(.invalidRequest, "a user id is required")
-        }
-        return user
     }
 
     private func requireLedger() throws -> Ledger {

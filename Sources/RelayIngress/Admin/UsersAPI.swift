@@ -4,7 +4,7 @@ import RelayJSON
 
 /// The admin's view of users in the pools: active and queued jobs per user and pool, and per-user concurrency
 /// (`GET /api/admin/users`, `GET /api/admin/users/{user}/pools`, `PUT /api/admin/users/{user}/concurrency`).
-struct UsersAPI: HTTPAPI {
+struct UsersAPI: RelayJSONAPI {
     let queues: [String: Queue]
     let authenticator: Authenticator
     let metrics: IngressMetrics
@@ -24,7 +24,7 @@ struct UsersAPI: HTTPAPI {
         }
         admin.get("users/:user/pools") { request, context in
             await handle {
-                let user = try await target(request, context)
+                let user = try await adminTarget(request, context)
                 var pools: [String: JSONValue] = [:]
                 for (pool, queue) in queues { pools[pool] = Self.json(try await queue.groupStats(group: user)) }
                 return json(["user": .string(user), "pools": .object(pools)])
@@ -32,7 +32,7 @@ struct UsersAPI: HTTPAPI {
         }
         admin.put("users/:user/concurrency") { request, context in
             await handle {
-                let user = try await target(request, context)
+                let user = try await adminTarget(request, context)
                 let body = try await jsonBody(request, context: context)
                 let limit = try RequestParsing.positiveInt(body["concurrency"], field: "concurrency", max: 100_000)
                 var chosen = queues
@@ -48,27 +48,6 @@ struct UsersAPI: HTTPAPI {
                 return json(["user": .string(user), "pools": .object(pools)])
             }
         }
-    }
-
-    func errorResponse(_ error: IngressError) -> Response {
-        json(
-            ["error": ["code": .string(error.code.rawValue), "message": .string(error.message)]],
-            status: .init(code: error.httpStatus), headers: errorHeaders(error)
-        )
-    }
-
-    private func requireAdmin(_ request: Request) async throws {
-        guard try await authenticator.identity(of: request).isAdmin else {
-            throw IngressError(.forbidden, "this needs the admin role")
-        }
-    }
-
-    private func target(_ request: Request, _ context: RelayRequestContext) async throws -> String {
-        try await requireAdmin(request)
-        guard let user = context.parameters.get("user"), !user.isEmpty else {
-            throw IngressError(.invalidRequest, "a user id is required")
-        }
-        return user
     }
 
     static func json(_ stats: GroupStats) -> JSONValue {

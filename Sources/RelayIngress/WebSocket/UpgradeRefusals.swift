@@ -22,7 +22,7 @@ enum UpgradeRefusals {
         refusals.withLock { $0[ObjectIdentifier(channel)] = (status, reason, error.message) }
     }
 
-    fileprivate static func take(_ channel: any Channel) -> (status: Int, reason: String, message: String)? {
+    static func take(_ channel: any Channel) -> (status: Int, reason: String, message: String)? {
         refusals.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
@@ -70,6 +70,11 @@ final class RefusalRewriter: ChannelOutboundHandler, RemovableChannelHandler, Se
         let response = "HTTP/1.1 \(refusal.status) \(refusal.reason)\r\nconnection: close\r\ncontent-type: application/json\r\n"
             + "content-length: \(body.utf8.count)\r\n\r\n" + body
         context.write(wrapOutboundOut(context.channel.allocator.buffer(string: response)), promise: promise)
+    }
+
+    /// A connection that closes before its refusal was written leaves nothing behind.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        _ = UpgradeRefusals.take(context.channel)
     }
 
     private static let badRequest = Array("HTTP/1.1 400".utf8)
