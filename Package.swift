@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "RelayWorkersTests",
             dependencies: [
-                "RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis",
+                "RelayWorkers", "BullQueue", "RelayProviders", "RelayRedis", "RelayJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

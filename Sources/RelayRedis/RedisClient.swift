@@ -20,7 +20,7 @@ public final class RedisClient: Sendable {
     private let nextSlot = Atomic<Int>(0)
     private let dedicated: RedisDedicatedConnections
     private let subscriber: RedisSubscriber
-    private let scriptHashes = Mutex<[String: String]>([:])
+    private let scriptHashes = Mutex<[RedisScript: String]>([:])
     let logger: Logger
 
     public init(
@@ -102,7 +102,7 @@ public final class RedisClient: Sendable {
 
     /// The script's SHA, loading the script when this client has not loaded it yet.
     public func sha(of script: RedisScript) async throws -> String {
-        if let known = scriptHashes.withLock({ $0[script.source] }) { return known }
+        if let known = scriptHashes.withLock({ $0[script] }) { return known }
         return try await load(script)
     }
 
@@ -112,13 +112,16 @@ public final class RedisClient: Sendable {
         guard let sha = try await send("SCRIPT", "LOAD", script.source).string else {
             throw RedisClientError(.unexpectedReply, "SCRIPT LOAD of '\(script.name)' returned no SHA")
         }
-        scriptHashes.withLock { $0[script.source] = sha }
+        scriptHashes.withLock { $0[script] = sha }
         return sha
     }
 
     /// Subscribes to channels; returns once Redis confirmed every subscription.
-    public func subscribe(to channels: [String]) async throws -> RedisSubscription {
-        try await subscriber.subscribe(channels: channels)
+    ///
+    /// With a `heartbeat`, the subscription also yields an empty message (``RedisPubSubMessage/isHeartbeat``) after
+    /// each `heartbeat` without a message, so that a consumer can check on things without a timer of its own.
+    public func subscribe(to channels: [String], heartbeat: Duration? = nil) async throws -> RedisSubscription {
+        try await subscriber.subscribe(channels: channels, heartbeat: heartbeat)
     }
 
     /// Subscribes to glob-style patterns (PSUBSCRIBE); returns once Redis confirmed them.

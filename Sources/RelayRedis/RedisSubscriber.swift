@@ -26,8 +26,20 @@ final class RedisSubscriber: Sendable {
         /// The targets of each subscription, so that ending one touches only its own.
         var targetsByID: [UInt64: [Target]] = [:]
         var confirmations: [Target: [EventLoopPromise<Void>]] = [:]
+        /// Subscriptions with a heartbeat, and when each last got something.
+        var heartbeats: [UInt64: Heartbeat] = [:]
+        var heartbeatTask: RepeatedTask?
         var nextID: UInt64 = 0
     }
+
+    private struct Heartbeat: Sendable {
+        var interval: TimeAmount
+        var last: NIODeadline
+        var continuation: Continuation
+    }
+
+    /// How often subscriptions with a heartbeat are looked at.
+    private static let heartbeatResolution = TimeAmount.milliseconds(100)
 
     private let state = Mutex(State())
     private let configuration: RedisConfiguration
@@ -40,15 +52,15 @@ final class RedisSubscriber: Sendable {
         self.logger = logger
     }
 
-    func subscribe(channels: [String]) async throws -> RedisSubscription {
-        try await subscribe(channels.map { Target(kind: .channel, name: $0) })
+    func subscribe(channels: [String], heartbeat: Duration? = nil) async throws -> RedisSubscription {
+        try await subscribe(channels.map { Target(kind: .channel, name: $0) }, heartbeat: heartbeat)
     }
 
     func subscribe(patterns: [String]) async throws -> RedisSubscription {
         try await subscribe(patterns.map { Target(kind: .pattern, name: $0) })
     }
 
-    private func subscribe(_ targets: [Target]) async throws -> RedisSubscription {
+    private func subscribe(_ targets: [Target], heartbeat: Duration? = nil) async throws -> RedisSubscription {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: RedisPubSubMessage.self,
             throwing: (any Error).self,
@@ -61,6 +73,15 @@ final class RedisSubscriber: Sendable {
             var waits: [EventLoopFuture<Void>] = []
             var fresh: [Target] = []
             state.targetsByID[id] = Array(Set(targets))
+            if let heartbeat {
+                let interval = TimeAmount.nanoseconds(Int64(heartbeat.components.seconds) * 1_000_000_000 + heartbeat.components.attoseconds / 1_000_000_000)
+                state.heartbeats[id] = Heartbeat(interval: interval, last: .now(), continuation: continuation)
+                if state.heartbeatTask == nil {
+                    state.heartbeatTask = eventLoop.scheduleRepeatedTask(
+                        initialDelay: Self.heartbeatResolution, delay: Self.heartbeatResolution
+                    ) { [weak self] _ in self?.beat() }
+                }
+            }
             for target in Set(targets) {
                 let isFresh = state.listeners[target, default: [:]].isEmpty
                 if isFresh { fresh.append(target) }
@@ -107,6 +128,7 @@ final class RedisSubscriber: Sendable {
     private func remove(_ id: UInt64) {
         state.withLock { state in
             var emptied: [Target] = []
+            state.heartbeats[id] = nil
             for target in state.targetsByID.removeValue(forKey: id) ?? [] {
                 guard state.listeners[target]?.removeValue(forKey: id) != nil else { continue }
                 if state.listeners[target]?.isEmpty == true {
@@ -205,8 +227,30 @@ final class RedisSubscriber: Sendable {
     }
 
     private func deliver(_ message: RedisPubSubMessage, to target: Target) {
-        let listeners = state.withLock { $0.listeners[target].map { Array($0.values) } ?? [] }
+        let listeners = state.withLock { state -> [Continuation] in
+            guard let listeners = state.listeners[target] else { return [] }
+            if !state.heartbeats.isEmpty {
+                let now = NIODeadline.now()
+                for id in listeners.keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
+            }
+            return Array(listeners.values)
+        }
         for listener in listeners { listener.yield(message) }
+    }
+
+    /// Gives each subscription with a heartbeat that has been quiet for its interval an empty message.
+    private func beat() {
+        let quiet = state.withLock { state -> [Continuation] in
+            let now = NIODeadline.now()
+            var quiet: [Continuation] = []
+            for (id, heartbeat) in state.heartbeats where now - heartbeat.last >= heartbeat.interval {
+                state.heartbeats[id]!.last = now
+                quiet.append(heartbeat.continuation)
+            }
+            return quiet
+        }
+        let message = RedisPubSubMessage(channel: "", pattern: nil, payload: ByteBuffer(), isHeartbeat: true)
+        for continuation in quiet { continuation.yield(message) }
     }
 
     private func failConfirmations(_ error: RedisServerError) {
@@ -220,7 +264,10 @@ final class RedisSubscriber: Sendable {
     func close() async {
         let (connection, listeners, promises) = state.withLock { state in
             state.closed = true
+            state.heartbeatTask?.cancel()
             defer {
+                state.heartbeatTask = nil
+                state.heartbeats.removeAll()
                 state.connection = nil
                 state.listeners.removeAll()
                 state.targetsByID.removeAll()

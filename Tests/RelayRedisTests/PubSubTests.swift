@@ -23,6 +23,31 @@ struct PubSubTests {
         }
     }
 
+    @Test("a subscription with a heartbeat gets an empty message after each quiet spell, and none while busy")
+    func heartbeat() async throws {
+        let channel = TestRedis.prefix() + "beats"
+        try await TestRedis.client().using { redis in
+            let subscription = try await redis.subscribe(to: [channel], heartbeat: .milliseconds(300))
+            let plain = try await redis.subscribe(to: [channel])
+            var iterator = subscription.makeAsyncIterator()
+            let started = ContinuousClock.now
+            let beat = try await iterator.next()
+            #expect(beat?.isHeartbeat == true)
+            #expect(ContinuousClock.now - started >= .milliseconds(250))
+            // Messages every 100 ms keep it busy: no heartbeat among them.
+            for index in 0..<6 {
+                _ = try await redis.publish("m\(index)", to: channel)
+                let message = try await iterator.next()
+                #expect(message?.isHeartbeat == false)
+                #expect(message?.text == "m\(index)")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // The subscription without one only ever sees the messages.
+            var plainIterator = plain.makeAsyncIterator()
+            for index in 0..<6 { #expect(try await plainIterator.next()?.text == "m\(index)") }
+        }
+    }
+
     @Test("pattern subscriptions say which pattern matched")
     func patternDelivery() async throws {
         let base = TestRedis.prefix()

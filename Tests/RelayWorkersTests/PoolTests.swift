@@ -41,10 +41,12 @@ struct PoolTests {
         let data = try JSONValue(json: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self))
         _ = try await queue.add("llm", data: data, options: JobOptions(jobId: id))
         var messages: [JSONValue] = []
-        for try await message in subscription {
-            let value = try JSONValue(json: message.text)
-            messages.append(value)
-            if value["type"] == "done" || value["type"] == "error" { break }
+        receiving: for try await message in subscription {
+            for line in JobStream.messages(inPayload: message.text) {
+                let value = try JSONValue(json: String(line))
+                messages.append(value)
+                if value["type"] == "done" || value["type"] == "error" { break receiving }
+            }
         }
         var job: Job?
         for _ in 0..<200 {
@@ -134,16 +136,18 @@ struct CancelMidStreamTests {
         _ = try await queue.add("llm", data: data, options: JobOptions(jobId: id))
         var last: JSONValue?
         var cancelledAt: ContinuousClock.Instant?
-        for try await message in subscription {
-            let value = try JSONValue(json: message.text)
-            last = value
-            if value["type"] == "chunk", cancelledAt == nil {
-                cancelledAt = .now
-                let other = try RedisClient(url: url)
-                #expect(try await Queue(name: queueName, redis: other).cancel(jobId: id, reason: "client left") == .signalled)
-                await other.close()
+        receiving: for try await message in subscription {
+            for line in JobStream.messages(inPayload: message.text) {
+                let value = try JSONValue(json: String(line))
+                last = value
+                if value["type"] == "chunk", cancelledAt == nil {
+                    cancelledAt = .now
+                    let other = try RedisClient(url: url)
+                    #expect(try await Queue(name: queueName, redis: other).cancel(jobId: id, reason: "client left") == .signalled)
+                    await other.close()
+                }
+                if value["type"] == "done" || value["type"] == "error" { break receiving }
             }
-            if value["type"] == "done" || value["type"] == "error" { break }
         }
         #expect(last?["error"]?["code"] == "CANCELLED", "last message: \(last?.json ?? "none")")
         #expect(ContinuousClock.now - (cancelledAt ?? .now) < .seconds(2))

@@ -119,9 +119,9 @@ extension SubmittedJob {
 /// The rest of a job's messages after the first, handed from the route to its streamed body.
 /// Only one task reads it at a time: the route, then the body writer.
 final class MessageCursor: @unchecked Sendable {
-    private var iterator: AsyncThrowingStream<JobMessage, any Error>.AsyncIterator
+    private var iterator: JobMessages.Iterator
 
-    init(_ iterator: AsyncThrowingStream<JobMessage, any Error>.AsyncIterator) {
+    init(_ iterator: JobMessages.Iterator) {
         self.iterator = iterator
     }
 

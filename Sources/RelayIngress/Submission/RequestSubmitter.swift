@@ -93,7 +93,7 @@ public struct RequestSubmitter: Sendable {
             )
             // Listening on the result channel and recording the client's id for resume go together.
             async let remembered: Void = remember(clientId: clientId, user: identity.userId, pool: pool.name, jobId: jobId)
-            let subscription = try await redis.subscribe(to: [stream.channel])
+            let subscription = try await ResultFollower.subscribe(stream)
             do {
                 try await remembered
             } catch {

@@ -8,7 +8,8 @@ import RelayWorkers
 ///
 /// Pub/sub loses what is published while nobody listens (or while the connection is down), so a gap in the
 /// numbers, or a quiet spell, is filled from the kept log; a job that ended without a last message (its worker
-/// died for good, or it was removed) ends the stream with an error.
+/// died for good, or it was removed) ends the stream with an error. The stream runs in the task that iterates it:
+/// a message goes from the Redis connection to its reader with no task in between.
 struct ResultFollower: Sendable {
     let stream: JobStream
     let queue: Queue
@@ -16,109 +17,19 @@ struct ResultFollower: Sendable {
     /// How long without a message before the log and the job's state are checked.
     var quietCheck: Duration = .seconds(1)
 
-    private enum Event: Sendable {
-        case message(String)
-        case tick
-        case failed(any Error)
-    }
-
     /// Follows the job from `after`, using a subscription made before the job was added (or a new one).
     /// A subscription made before the job was added has missed nothing, so the kept log is read only on a gap.
-    func follow(after: Int, subscription: RedisSubscription?) -> AsyncThrowingStream<JobMessage, any Error> {
-        let (output, continuation) = AsyncThrowingStream.makeStream(of: JobMessage.self)
-        let provided = subscription
-        let task = Task {
-            do {
-                let subscription: RedisSubscription
-                if let existing = provided {
-                    subscription = existing
-                } else {
-                    subscription = try await stream.redis.subscribe(to: [stream.channel])
-                }
-                defer { subscription.unsubscribe() }
-                try await run(
-                    after: after, subscription: subscription, readLogFirst: provided == nil || after > 0,
-                    continuation: continuation
-                )
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return output
+    func follow(after: Int, subscription: RedisSubscription?) -> JobMessages {
+        JobMessages(follower: self, after: after, subscription: subscription)
     }
 
-    private func run(
-        after: Int, subscription: RedisSubscription, readLogFirst: Bool,
-        continuation: AsyncThrowingStream<JobMessage, any Error>.Continuation
-    ) async throws {
-        let (events, feed) = AsyncStream.makeStream(of: Event.self)
-        let listener = Task {
-            do {
-                for try await message in subscription { feed.yield(.message(message.text)) }
-            } catch {
-                feed.yield(.failed(error))
-            }
-        }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: quietCheck)
-                feed.yield(.tick)
-            }
-        }
-        defer {
-            listener.cancel()
-            ticker.cancel()
-            feed.finish()
-        }
-        var last = after
-        var quietTicks = 0
-        // Anything published before the subscription: from the log.
-        if readLogFirst, try await deliverLog(after: &last, continuation: continuation) { return }
-        for await event in events {
-            try Task.checkCancellation()
-            switch event {
-            case .message(let text):
-                guard let message = JobMessage(json: text), message.seq > last else { continue }
-                quietTicks = 0
-                if message.seq == last + 1 {
-                    last = message.seq
-                    continuation.yield(message)
-                    if message.isTerminal { return }
-                } else if try await deliverLog(after: &last, continuation: continuation) {
-                    return
-                }
-            case .tick:
-                quietTicks += 1
-                if try await deliverLog(after: &last, continuation: continuation) { return }
-                if quietTicks % 5 == 0, let error = try await endedWithoutResult() {
-                    // The worker's last message may land just now: read the log once more first.
-                    if try await deliverLog(after: &last, continuation: continuation) { return }
-                    throw error
-                }
-            case .failed(let error):
-                throw error
-            }
-        }
-        throw CancellationError()
-    }
-
-    /// Delivers kept messages after `last`, in order; true when the terminal one was among them.
-    private func deliverLog(
-        after last: inout Int, continuation: AsyncThrowingStream<JobMessage, any Error>.Continuation
-    ) async throws -> Bool {
-        for value in try await stream.messages(after: last) {
-            guard let message = JobMessage(value), message.seq == last + 1 else { continue }
-            last = message.seq
-            continuation.yield(message)
-            if message.isTerminal { return true }
-        }
-        return false
+    /// Subscribes to the job's channel with the heartbeat a follower needs.
+    static func subscribe(_ stream: JobStream, quietCheck: Duration = .seconds(1)) async throws -> RedisSubscription {
+        try await stream.redis.subscribe(to: [stream.channel], heartbeat: quietCheck)
     }
 
     /// An error when the job is over (or gone) though its stream has no last message.
-    private func endedWithoutResult() async throws -> IngressError? {
+    func endedWithoutResult() async throws -> IngressError? {
         switch try await queue.getJobState(jobId) {
         case .completed, .failed:
             let job = try await queue.getJob(jobId)
@@ -131,5 +42,131 @@ struct ResultFollower: Sendable {
         default:
             return nil
         }
+    }
+}
+
+/// A job's results in order, each once, ending with `done` or `error` (``ResultFollower``).
+public struct JobMessages: AsyncSequence, Sendable {
+    public typealias Element = JobMessage
+
+    let follower: ResultFollower
+    let after: Int
+    let subscription: RedisSubscription?
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(follower: follower, last: after, provided: subscription)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let follower: ResultFollower
+        var last: Int
+        let provided: RedisSubscription?
+        private var listening: Listening?
+        private var ready: [JobMessage] = []
+        private var readyIndex = 0
+        private var sawTerminal = false
+        private var finished = false
+        private var quietBeats = 0
+
+        init(follower: ResultFollower, last: Int, provided: RedisSubscription?) {
+            self.follower = follower
+            self.last = last
+            self.provided = provided
+        }
+
+        public mutating func next() async throws -> JobMessage? {
+            do {
+                while !finished {
+                    if readyIndex < ready.count {
+                        defer { readyIndex += 1 }
+                        return ready[readyIndex]
+                    }
+                    ready.removeAll(keepingCapacity: true)
+                    readyIndex = 0
+                    if sawTerminal { break }
+                    try await receive()
+                }
+            } catch {
+                end()
+                throw error
+            }
+            end()
+            return nil
+        }
+
+        private mutating func end() {
+            finished = true
+            listening?.subscription.unsubscribe()
+        }
+
+        /// Waits for the next message (or heartbeat) and adds what it brings to `ready`.
+        private mutating func receive() async throws {
+            guard let listening else {
+                let subscription: RedisSubscription
+                if let provided {
+                    subscription = provided
+                } else {
+                    subscription = try await ResultFollower.subscribe(follower.stream, quietCheck: follower.quietCheck)
+                }
+                self.listening = Listening(subscription: subscription)
+                // Anything published before the subscription: from the log.
+                if provided == nil || last > 0 { try await readLog() }
+                return
+            }
+            guard let message = try await listening.next() else { throw CancellationError() }
+            try Task.checkCancellation()
+            if message.isHeartbeat {
+                quietBeats += 1
+                try await readLog()
+                if !sawTerminal, quietBeats % 5 == 0, let error = try await follower.endedWithoutResult() {
+                    // The worker's last message may land just now: read the log once more first.
+                    try await readLog()
+                    if !sawTerminal { throw error }
+                }
+                return
+            }
+            quietBeats = 0
+            for line in JobStream.messages(inPayload: message.text) {
+                guard let job = JobMessage(json: String(line)), job.seq > last else { continue }
+                guard job.seq == last + 1 else {
+                    try await readLog()
+                    return
+                }
+                take(job)
+                if sawTerminal { return }
+            }
+        }
+
+        private mutating func take(_ message: JobMessage) {
+            last = message.seq
+            ready.append(message)
+            if message.isTerminal { sawTerminal = true }
+        }
+
+        /// Adds the kept messages after `last`, in order, up to the terminal one.
+        private mutating func readLog() async throws {
+            for value in try await follower.stream.messages(after: last) {
+                guard let message = JobMessage(value), message.seq == last + 1 else { continue }
+                take(message)
+                if sawTerminal { return }
+            }
+        }
+    }
+
+    /// The subscription an iterator reads; ended when the iterator is dropped, however it ends.
+    private final class Listening {
+        let subscription: RedisSubscription
+        var messages: RedisSubscription.AsyncIterator
+
+        init(subscription: RedisSubscription) {
+            self.subscription = subscription
+            self.messages = subscription.makeAsyncIterator()
+        }
+
+        func next() async throws -> RedisPubSubMessage? {
+            try await messages.next()
+        }
+
+        deinit { subscription.unsubscribe() }
     }
 }

@@ -7,7 +7,7 @@ public struct SubmittedJob: Sendable {
     public let queue: Queue
     public let request: LLMRequest
     /// Results in order, each once, ending with `done` or `error`.
-    public let messages: AsyncThrowingStream<JobMessage, any Error>
+    public let messages: JobMessages
 
     /// Collects the whole result: the text (or vectors) and the final message; throws the job's error.
     public func collect() async throws -> CollectedResult {

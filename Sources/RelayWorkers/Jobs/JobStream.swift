@@ -2,12 +2,13 @@ import Foundation
 import RelayJSON
 import RelayRedis
 
-/// Where a job's results go: each message is published on the job's channel and kept, in order, in a list with a
+/// Where a job's results go: messages are published on the job's channel and kept, in order, in a list with a
 /// TTL, so a client that reconnects can resume after the last sequence number it saw.
 ///
 /// Messages are JSON: `{"seq", "type": "chunk", "data"}`, `{"seq", "type": "embedding", "data"}`,
 /// `{"seq", "type": "done", "usage", "provider", "fallback", "finishReason"}` or
-/// `{"seq", "type": "error", "error": {"code", "message"}}`.
+/// `{"seq", "type": "error", "error": {"code", "message"}}`. One pub/sub message carries one or more of them, one
+/// per line (``messages(inPayload:)``); the kept log has one per entry.
 public struct JobStream: Sendable {
     public let redis: RedisClient
     public let channel: String
@@ -29,14 +30,28 @@ public struct JobStream: Sendable {
 
     /// Keeps and publishes one message.
     public func publish(_ message: JSONValue) async throws {
-        _ = try await redis.evaluate(Self.script, keys: [logKey], arguments: [message.json, channel, retention])
+        try await publish(lines: [message.json])
+    }
+
+    /// Keeps the messages (compact JSON, no newline) in order and publishes them together, in one call.
+    public func publish(lines: [String]) async throws {
+        guard !lines.isEmpty else { return }
+        var arguments: [any RedisArgumentConvertible] = [channel, retention]
+        arguments.reserveCapacity(lines.count + 2)
+        for line in lines { arguments.append(line) }
+        _ = try await redis.evaluate(Self.script, keys: [logKey], arguments: arguments)
+    }
+
+    /// The messages one pub/sub payload carries.
+    public static func messages(inPayload text: String) -> [Substring] {
+        text.split(separator: "\n", omittingEmptySubsequences: true)
     }
 
     static let script: RedisScript = {
-        guard let url = Bundle.module.url(forResource: "publishMessage", withExtension: "lua", subdirectory: "Scripts"),
+        guard let url = Bundle.module.url(forResource: "publishMessages", withExtension: "lua", subdirectory: "Scripts"),
             let source = try? String(contentsOf: url, encoding: .utf8)
-        else { fatalError("RelayWorkers' script publishMessage.lua is missing from the package resources") }
-        return RedisScript(name: "publishMessage", source: source)
+        else { fatalError("RelayWorkers' script publishMessages.lua is missing from the package resources") }
+        return RedisScript(name: "publishMessages", source: source)
     }()
 
     /// The kept messages with a sequence number above `after`.

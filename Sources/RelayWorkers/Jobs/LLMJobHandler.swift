@@ -43,6 +43,7 @@ public struct LLMJobHandler: Sendable {
             throw UnrecoverableError("INVALID_REQUEST: the job's data is not an LLM request")
         }
         let stream = JobStream(redis: redis, queue: queue, jobId: context.job.id)
+        let writer = JobStreamWriter(stream: stream)
         let sequence = MessageSequence()
         let next = { @Sendable in sequence.next() }
         let chain = self.chain(for: payload)
@@ -57,18 +58,19 @@ public struct LLMJobHandler: Sendable {
             let result = try await router.run(payload.request, chain: chain, deadline: deadline) { event in
                 switch event {
                 case .text(let text):
-                    try await stream.publish(["seq": .int(next()), "type": "chunk", "data": .string(text)])
+                    try await writer.send(["seq": .int(next()), "type": "chunk", "data": .string(text)])
                 case .embeddings(let vectors):
-                    try await stream.publish(["seq": .int(next()), "type": "embedding", "data": .array(vectors.map { .array($0.map(JSONValue.double)) })])
+                    try await writer.send(["seq": .int(next()), "type": "embedding", "data": .array(vectors.map { .array($0.map(JSONValue.double)) })])
                 case .usage, .finish:
                     break
                 }
             }
             let usage = Self.usageJSON(result.usage)
-            try await stream.publish([
+            try await writer.send([
                 "seq": .int(next()), "type": "done", "usage": usage, "provider": .string(result.provider),
                 "fallback": .bool(result.fallbackUsed), "finishReason": result.finishReason.map(JSONValue.string) ?? .null,
             ])
+            try await writer.flush()
             await settle(payload, jobId: context.job.id, result: result, startedAt: startedAt)
             return [
                 "text": .string(result.text), "usage": usage, "provider": .string(result.provider),
@@ -79,7 +81,8 @@ public struct LLMJobHandler: Sendable {
             let final = sequence.current > 0 || context.job.attemptsMade + 1 >= context.job.attemptsAllowed
                 || code == "CANCELLED" || code == "INVALID_REQUEST"
             if final {
-                _ = try? await stream.publish(["seq": .int(next()), "type": "error", "error": ["code": .string(code), "message": .string(message)]])
+                try? await writer.send(["seq": .int(next()), "type": "error", "error": ["code": .string(code), "message": .string(message)]])
+                try? await writer.flush()
                 await refund(payload, jobId: context.job.id, status: code == "CANCELLED" ? "cancelled" : "failed")
                 throw UnrecoverableError("\(code): \(message)")
             }
