@@ -72,4 +72,14 @@ public protocol CircuitStateStore: Sendable {
         _ provider: String, success: Bool, probe: Bool, settings: CircuitBreakerSettings, now: Int
     ) async throws -> CircuitState?
     func snapshot(_ provider: String, settings: CircuitBreakerSettings, now: Int) async throws -> CircuitSnapshot
+    /// Counts `count` successes of calls made while the circuit was closed, without moving the circuit.
+    func tally(_ provider: String, successes count: Int, settings: CircuitBreakerSettings, now: Int) async throws
+}
+
+extension CircuitStateStore {
+    public func tally(_ provider: String, successes count: Int, settings: CircuitBreakerSettings, now: Int) async throws {
+        for _ in 0..<count where try await snapshot(provider, settings: settings, now: now).state == .closed {
+            _ = try await record(provider, success: true, probe: false, settings: settings, now: now)
+        }
+    }
 }

@@ -49,4 +49,42 @@ struct CircuitStoreTests {
         #expect(try await store.acquire("q", settings: settings, now: now + 1320) == .rejected)
         await redis.close()
     }
+
+    @Test("cached in each process: successes reach Redis in one tally, failures at once; another process sees an open circuit within closedFor")
+    func cachedStores() async throws {
+        let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+        let first = try RedisClient(url: url)
+        let second = try RedisClient(url: url)
+        let prefix = "relay-test-\(UUID().uuidString.prefix(8))"
+        let shared = RedisCircuitStore(redis: first, prefix: prefix)
+        let cache = CachedCircuitStore.Configuration(closedFor: 100, tallyEvery: 150)
+        let a = CachedCircuitStore(shared, configuration: cache)
+        let b = CachedCircuitStore(RedisCircuitStore(redis: second, prefix: prefix), configuration: cache)
+        func now() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
+        let wide = CircuitBreakerSettings(timeout: 1000, errorThresholdPercentage: 50, rollingCountTimeout: 60_000, volumeThreshold: 4, resetTimeout: 5_000)
+
+        for _ in 0..<10 {
+            #expect(try await a.acquire("p", settings: wide, now: now()) == .allowed)
+            #expect(try await a.record("p", success: true, probe: false, settings: wide, now: now()) == nil)
+        }
+        #expect(try await shared.snapshot("p", settings: wide, now: now()).successes < 10)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await shared.snapshot("p", settings: wide, now: now()).successes == 10)
+
+        #expect(try await b.acquire("p", settings: wide, now: now()) == .allowed)
+        var opened = false
+        for _ in 0..<12 where !opened {
+            opened = try await a.record("p", success: false, probe: false, settings: wide, now: now()) == .open
+        }
+        #expect(opened)
+        #expect(try await a.acquire("p", settings: wide, now: now()) == .rejected)
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await b.acquire("p", settings: wide, now: now()) == .rejected)
+        let snapshot = try await shared.snapshot("p", settings: wide, now: now())
+        #expect(snapshot.state == .open)
+        #expect(snapshot.failures == 10)
+        _ = try await first.send("DEL", "\(prefix):circuit:p", "\(prefix):circuit:p:window")
+        await first.close()
+        await second.close()
+    }
 }

@@ -29,13 +29,25 @@ public struct RedisCircuitStore: CircuitStateStore {
     public func record(
         _ provider: String, success: Bool, probe: Bool, settings: CircuitBreakerSettings, now: Int
     ) async throws -> CircuitState? {
+        try await record(provider, success: success, probe: probe, count: 1, tallyOnly: false, settings: settings, now: now)
+    }
+
+    public func tally(_ provider: String, successes count: Int, settings: CircuitBreakerSettings, now: Int) async throws {
+        guard count > 0 else { return }
+        _ = try await record(provider, success: true, probe: false, count: count, tallyOnly: true, settings: settings, now: now)
+    }
+
+    private func record(
+        _ provider: String, success: Bool, probe: Bool, count: Int, tallyOnly: Bool, settings: CircuitBreakerSettings,
+        now: Int
+    ) async throws -> CircuitState? {
         let reply = try await redis.evaluate(
             scripts.record,
             keys: [circuitKey(provider), circuitKey(provider) + ":window"],
             arguments: [
                 now, success ? "1" : "0", probe ? "1" : "0", settings.rollingCountTimeout,
                 max(1, settings.rollingCountTimeout / settings.rollingCountBuckets), settings.volumeThreshold,
-                settings.errorThresholdPercentage,
+                settings.errorThresholdPercentage, count, tallyOnly ? "1" : "0",
             ]
         )
         return reply.string.flatMap(CircuitState.init(rawValue:))

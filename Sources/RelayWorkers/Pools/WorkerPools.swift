@@ -19,7 +19,7 @@ public final class WorkerPools: Sendable {
     ) throws {
         self.configuration = configuration
         let providers = Self.makeProviders(configuration, httpClient: httpClient)
-        let router = ProviderRouter(circuits: RedisCircuitStore(redis: redis), breaker: configuration.breaker, logger: logger)
+        let router = ProviderRouter(circuits: CachedCircuitStore(RedisCircuitStore(redis: redis)), breaker: configuration.breaker, logger: logger)
         statsPublisher = ProviderStatsPublisher(redis: redis, load: router.load)
         let handler = LLMJobHandler(configuration: configuration, providers: providers, router: router, redis: redis, ledger: ledger, logger: logger)
         self.handler = handler
