@@ -182,6 +182,11 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
+            name: "RelayJSONTests",
+            dependencies: ["RelayJSON"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
             name: "RelayRedisTests",
             dependencies: ["RelayRedis"],
             swiftSettings: upcomingFeatures

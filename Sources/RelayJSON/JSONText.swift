@@ -1,29 +1,12 @@
 import Foundation
 
-/// Reading and writing JSON text for ``JSONValue``: Foundation's `JSONSerialization` parses, and a small writer of
-/// our own prints compact JSON with sorted keys. Both are several times faster than going through `Codable`, whose
-/// decoder tries each type in turn and throws for every miss (measured: a third of the ingress's CPU at load).
+/// Reading and writing JSON text for ``JSONValue``: ``JSONParser`` parses, and a small writer of our own prints
+/// compact JSON with sorted keys. Both are several times faster than going through `Codable`, whose decoder tries
+/// each type in turn and throws for every miss (measured: a third of the ingress's CPU at load), or through
+/// `JSONSerialization`'s Foundation objects.
 enum JSONText {
     static func parse(_ text: String) throws -> JSONValue {
-        let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        return value(of: object)
-    }
-
-    private static func value(of object: Any) -> JSONValue {
-        switch object {
-        case let string as String: return .string(string)
-        case let number as NSNumber:
-            let type = String(cString: number.objCType)
-            if type == "c" { return .bool(number.boolValue) }
-            if type == "d" || type == "f" {
-                let double = number.doubleValue
-                return double.rounded() == double && abs(double) < 9.0e15 ? .int(Int(double)) : .double(double)
-            }
-            return .int(number.intValue)
-        case let array as [Any]: return .array(array.map(value(of:)))
-        case let dictionary as [String: Any]: return .object(dictionary.mapValues(value(of:)))
-        default: return .null
-        }
+        try JSONParser.parse(text)
     }
 
     static func write(_ value: JSONValue, to text: inout String) {
