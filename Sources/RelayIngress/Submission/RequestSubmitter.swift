@@ -68,12 +68,7 @@ public struct RequestSubmitter: Sendable {
         }
         let jobId = UUID().uuidString.lowercased()
         let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
-        let data: JSONValue
-        do {
-            data = try JSONValue(json: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self))
-        } catch {
-            throw IngressError(.internal, "the request could not be encoded")
-        }
+        let data = payload.json
         let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
         if let ledger, amount.micros > 0 {
             do {

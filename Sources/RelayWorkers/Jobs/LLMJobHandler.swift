@@ -38,7 +38,7 @@ public struct LLMJobHandler: Sendable {
     public func process(_ context: JobContext, queue: String, timeout: Int) async throws -> JSONValue {
         let payload: LLMJobPayload
         do {
-            payload = try JSONDecoder().decode(LLMJobPayload.self, from: Data(context.job.dataJSON.utf8))
+            payload = try LLMJobPayload(json: JSONValue(json: context.job.dataJSON))
         } catch {
             throw UnrecoverableError("INVALID_REQUEST: the job's data is not an LLM request")
         }

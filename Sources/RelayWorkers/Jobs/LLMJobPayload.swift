@@ -1,3 +1,4 @@
+import RelayJSON
 import RelayProviders
 
 /// What the ingress puts in a job's data for the workers: who asked, and what.
@@ -11,5 +12,22 @@ public struct LLMJobPayload: Sendable, Codable, Hashable {
         self.userId = userId
         self.request = request
         self.provider = provider
+    }
+}
+
+extension LLMJobPayload {
+    /// The payload as job data, with the keys of its `Codable` form.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = ["userId": .string(userId), "request": request.json]
+        if let provider { object["provider"] = .string(provider) }
+        return .object(object)
+    }
+
+    /// Reads job data ``json`` wrote.
+    public init(json: JSONValue) throws {
+        guard let userId = json["userId"]?.stringValue, let request = json["request"] else {
+            throw LLMRequestFormatError(field: "userId/request")
+        }
+        self.init(userId: userId, request: try LLMRequest(json: request), provider: json["provider"]?.stringValue)
     }
 }
