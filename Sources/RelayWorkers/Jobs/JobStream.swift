@@ -44,7 +44,7 @@ public struct JobStream: Sendable {
 
     /// The messages one pub/sub payload carries.
     public static func messages(inPayload text: String) -> [Substring] {
-        text.split(separator: "\n", omittingEmptySubsequences: true)
+        text.utf8.split(separator: UInt8(ascii: "\n")).map { Substring($0) }
     }
 
     static let script: RedisScript = {
