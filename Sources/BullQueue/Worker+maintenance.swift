@@ -76,4 +76,26 @@ extension Worker {
             }
         }
     }
+
+    /// How often held jobs are checked against their timeouts: one watcher for all of them instead of a timer
+    /// task per job.
+    static let timeoutResolution = Duration.milliseconds(20)
+
+    /// Stops the processor of every held job whose timeout has passed.
+    func enforceTimeouts() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.timeoutResolution)
+            let now = ContinuousClock.now
+            let expired = state.withLock { state -> [HeldJob] in
+                var expired: [HeldJob] = []
+                for (id, held) in state.held {
+                    guard let deadline = held.deadline, deadline <= now else { continue }
+                    state.held[id]?.deadline = nil
+                    expired.append(held)
+                }
+                return expired
+            }
+            for held in expired { held.cancel("timeout") }
+        }
+    }
 }

@@ -61,16 +61,9 @@ extension Worker {
             stopReason.withLock { if $0 == nil { $0 = reason } }
             task.cancel()
         }
-        state.withLock { $0.held[job.id] = HeldJob(token: token, cancel: cancel) }
-        var timer: Task<Void, Never>?
         let timeout = job.options.timeout.map { Duration.milliseconds($0) } ?? options.defaultTimeout
-        if let timeout {
-            timer = Task {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { cancel("timeout") }
-            }
-        }
-        defer { timer?.cancel() }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        state.withLock { $0.held[job.id] = HeldJob(token: token, cancel: cancel, deadline: deadline) }
         do {
             let value = try await withTaskCancellationHandler {
                 try await task.value

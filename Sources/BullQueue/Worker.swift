@@ -31,6 +31,8 @@ public final class Worker: Sendable {
     struct HeldJob: Sendable {
         var token: String
         var cancel: @Sendable (String) -> Void
+        /// When the job times out; nil without a timeout, or once it has been stopped for it.
+        var deadline: ContinuousClock.Instant?
     }
 
     struct State: Sendable {
@@ -67,6 +69,7 @@ public final class Worker: Sendable {
             background.addTask { await self.listenForCancellations(cancellations) }
             background.addTask { await self.renewLocksPeriodically() }
             background.addTask { await self.checkStalledPeriodically() }
+            background.addTask { await self.enforceTimeouts() }
             await withDiscardingTaskGroup { jobs in
                 await self.fetchLoop(&jobs)
             }
