@@ -66,7 +66,7 @@ public struct RequestSubmitter: Sendable {
                 throw IngressError(.unavailable, "rate limits cannot be checked right now; try again shortly")
             }
         }
-        let jobId = UUID().uuidString.lowercased()
+        let jobId = JobIdentifier.next()
         let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
         let data = payload.json
         let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
