@@ -28,7 +28,8 @@ if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
 local cap = eventsCap(KEYS[6])
 local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid", "gact")
 local holdsSlot = links[5] ~= false
-local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4], holdsSlot)
+-- When it fetches the next job, whether the group can be served now does not matter.
+local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4], holdsSlot, ARGV[12] == "1")
 local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
 if target == "completed" then
   rcall("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)

@@ -110,9 +110,9 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   setJobFields(jobKey, fields, updates)
   local more
   if grouped then
-    more = ringLeft or rcall("EXISTS", base .. "gr") == 1
+    more = ringLeft or rcall("EXISTS", base .. "grl") == 1
   else
-    more = rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "gr") == 1
+    more = rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "grl") == 1
   end
   if more then addBaseMarker(k.marker) end
   return {fields, jobId, 0, 0}
