@@ -9,13 +9,14 @@
 if rcall("EXISTS", KEYS[1]) == 0 then return 0 end
 local base = ARGV[1]
 local placed = {}
-for _, gid in ipairs(rcall("LRANGE", KEYS[2], 0, -1)) do placed[gid] = true end
+for _, entry in ipairs(rcall("LRANGE", KEYS[2], 0, -1)) do placed[(parseRingEntry(entry))] = true end
 local added = 0
 local candidates = rcall("ZRANGE", KEYS[1], 0, -1)
 for _, gid in ipairs(rcall("HKEYS", KEYS[3])) do table.insert(candidates, gid) end
 for _, gid in ipairs(candidates) do
-  if not placed[gid] and groupCount(base, "gq", gid) > 0 and groupCount(base, "ga", gid) < groupLimit(base, gid) then
-    rcall("RPUSH", KEYS[2], gid)
+  local limit = groupLimit(base, gid)
+  if not placed[gid] and groupCount(base, "gq", gid) > 0 and groupCount(base, "ga", gid) < limit then
+    rcall("RPUSH", KEYS[2], ringEntry(gid, limit))
     added = added + 1
   end
   placed[gid] = true

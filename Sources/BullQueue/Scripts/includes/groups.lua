@@ -3,8 +3,9 @@
 --   g:<gid>:wait  zset   the group's ready jobs; score = priority band (priority * 2^32) + FIFO sequence, so jobs
 --                        without priority come first, then by priority, FIFO within one (the head of a band for
 --                        stalled jobs, LIFO jobs just after it)
---   grl           list   the ring: each group with a queued job and a free slot, once, in turn order; a fetch
---                        serves the head, and the group goes back to the tail while it is still eligible
+--   grl           list   the ring: each group with a queued job and a free slot, once, in turn order, as
+--                        "<limit> <gid>" (limit "-": none; rewritten when the limit changes); a fetch serves the
+--                        head, and the group goes back to the tail while it is still eligible
 --   ga            hash   gid -> jobs holding one of the group's slots
 --   gq            hash   gid -> jobs queued in g:<gid>:wait
 --   gc            hash   gid -> concurrency override; the field "" (never a group id) holds the default per group
@@ -12,8 +13,8 @@
 --   gseq          string FIFO sequence
 -- Job hash fields: `gid` (the group) and `gact` ("1" while the job holds a slot; cleared exactly once on release).
 -- A group is in `grl` exactly when gq > 0 and ga < its limit: every change to gq, ga or a limit moves it in or out
--- on that transition (so the ring is never searched on the hot path). A fetch still checks the limit and the queue
--- of the group it serves, and skips queued ids whose job hash is gone.
+-- on that transition (so the ring is never searched on the hot path, and a fetch reads the limit from the entry).
+-- A fetch still checks the limit and the queue of the group it serves, and skips queued ids whose job hash is gone.
 -- Needs queueState.
 
 local GROUP_BAND = 0x100000000
@@ -28,12 +29,24 @@ local function groupCount(base, hash, gid)
   return tonumber(rcall("HGET", base .. hash, gid)) or 0
 end
 
+-- A group's entry in the ring: its limit ("-" for none), a space, its id.
+local function ringEntry(gid, limit)
+  if limit == math.huge then return "- " .. gid end
+  return limit .. " " .. gid
+end
+
+-- The group id and limit of a ring entry.
+local function parseRingEntry(entry)
+  local space = string.find(entry, " ", 1, true)
+  return string.sub(entry, space + 1), tonumber(string.sub(entry, 1, space - 1)) or math.huge
+end
+
 -- Moves a group into the ring (at the tail) or out of it, from `was` (in it) to `now`; returns `now`.
-local function placeInRing(base, gid, was, now)
+local function placeInRing(base, gid, limit, was, now)
   if now and not was then
-    rcall("RPUSH", base .. "grl", gid)
+    rcall("RPUSH", base .. "grl", ringEntry(gid, limit))
   elseif was and not now then
-    rcall("LREM", base .. "grl", 1, gid)
+    rcall("LREM", base .. "grl", 1, ringEntry(gid, limit))
   end
   return now
 end
@@ -51,8 +64,9 @@ local function pushGrouped(base, gid, jobId, priority, where)
     return groupCount(base, "ga", gid) < groupLimit(base, gid)
   end
   local queued = rcall("HINCRBY", base .. "gq", gid, 1)
-  local free = groupCount(base, "ga", gid) < groupLimit(base, gid)
-  if queued == 1 then placeInRing(base, gid, false, free) end
+  local limit = groupLimit(base, gid)
+  local free = groupCount(base, "ga", gid) < limit
+  if queued == 1 then placeInRing(base, gid, limit, false, free) end
   return free
 end
 
@@ -61,7 +75,8 @@ local function unqueueGrouped(base, gid, jobId)
   if rcall("ZREM", base .. "g:" .. gid .. ":wait", jobId) == 0 then return false end
   if rcall("HINCRBY", base .. "gq", gid, -1) <= 0 then
     rcall("HDEL", base .. "gq", gid)
-    placeInRing(base, gid, groupCount(base, "ga", gid) < groupLimit(base, gid), false)
+    local limit = groupLimit(base, gid)
+    placeInRing(base, gid, limit, groupCount(base, "ga", gid) < limit, false)
   end
   return true
 end
@@ -88,7 +103,7 @@ local function releaseGroupSlot(base, jobKey, gid, holds, quiet)
   if active + 1 < limit and quiet then return false end
   local queued = groupCount(base, "gq", gid) > 0
   -- It had a free slot already (and is in the ring when it has queued jobs), or it just got one.
-  if active + 1 >= limit then placeInRing(base, gid, false, queued) end
+  if active + 1 >= limit then placeInRing(base, gid, limit, false, queued) end
   return queued
 end
 
@@ -107,10 +122,10 @@ end
 local function takeGrouped(base, activeKey)
   local ring = base .. "grl"
   for _ = 1, 50 do
-    local gid = rcall("LPOP", ring)
-    if not gid then return nil end
+    local entry = rcall("LPOP", ring)
+    if not entry then return nil end
+    local gid, limit = parseRingEntry(entry)
     local active = rcall("HINCRBY", base .. "ga", gid, 1)
-    local limit = groupLimit(base, gid)
     if active <= limit then
       local waitKey = base .. "g:" .. gid .. ":wait"
       local jobId, fields, left
@@ -122,7 +137,8 @@ local function takeGrouped(base, activeKey)
       until #fields > 0
       if not jobId or left <= 0 then rcall("HDEL", base .. "gq", gid) end
       if jobId then
-        local rejoins = placeInRing(base, gid, false, active < limit and left > 0)
+        local rejoins = active < limit and left > 0
+        if rejoins then rcall("RPUSH", ring, entry) end
         rcall("LPUSH", activeKey, jobId)
         return jobId, fields, rejoins
       end
