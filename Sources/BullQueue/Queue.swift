@@ -24,9 +24,14 @@ public final class Queue: Sendable {
         self.redis = redis
     }
 
-    /// Loads every script into Redis, so the first jobs do not pay for it.
+    /// Loads every script into Redis, so the first jobs do not pay for it, and moves the groups of an earlier
+    /// version's ring (`gr`) into the current one.
     public func prepare() async throws {
         for script in scripts.all { _ = try await redis.sha(of: script) }
+        // Queues grouped by an earlier version keep their ring's turns (a no-op once done).
+        try await redis.evaluate(
+            scripts.migrateGroupRing, keys: [keys.key("gr"), keys.groupRing, keys.groupQueued], arguments: [keys.base]
+        )
     }
 
     // MARK: Adding

@@ -32,7 +32,7 @@ public struct QueueKeys: Sendable, Hashable {
 
     /// Relay's groups (includes/groups.lua): the ring of groups whose turn is coming, active and queued jobs per
     /// group, concurrency overrides, and one group's queue of ready jobs.
-    public var groupRing: String { key("gr") }
+    public var groupRing: String { key("grl") }
     public var groupActive: String { key("ga") }
     public var groupQueued: String { key("gq") }
     public var groupConcurrency: String { key("gc") }

@@ -24,12 +24,13 @@ struct QueueScripts: Sendable {
     let setGroupConcurrency: RedisScript
     let claimDeadLetters: RedisScript
     let settleDeadLetter: RedisScript
+    let migrateGroupRing: RedisScript
 
     /// Every script, for loading them at start-up.
     var all: [RedisScript] {
         [addJob, moveToActive, moveToFinished, moveToDelayed, retryJob, extendLocks, moveStalledJobsToWait,
          updateProgress, addLog, pause, getState, drain, cleanJobsInSet, obliterate, moveJobsToWait, promote, removeJob, cancelJob,
-         setGroupConcurrency, claimDeadLetters, settleDeadLetter]
+         setGroupConcurrency, claimDeadLetters, settleDeadLetter, migrateGroupRing]
     }
 
     /// The scripts, read once per process.
@@ -63,6 +64,7 @@ struct QueueScripts: Sendable {
         setGroupConcurrency = try loader.script("setGroupConcurrency")
         claimDeadLetters = try loader.script("claimDeadLetters")
         settleDeadLetter = try loader.script("settleDeadLetter")
+        migrateGroupRing = try loader.script("migrateGroupRing")
     }
 }
 

@@ -108,7 +108,7 @@ async def test_python_view_of_grouped_jobs(ctx, real_relay):
                       "waiting-children": 0}
     for job_id in grouped:
         assert await q.getJobState(job_id) == "completed"
-    assert [k for k in await ctx.keys() if ":g:" in k or k.endswith((":gr", ":ga", ":gq"))] == []
+    assert [k for k in await ctx.keys() if ":g:" in k or k.endswith((":grl", ":ga", ":gq"))] == []
 
 
 async def test_relay_users_cli(ctx, real_relay, workers_yml):

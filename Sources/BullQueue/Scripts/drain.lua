@@ -23,7 +23,7 @@ for _, gid in ipairs(rcall("HKEYS", base .. "gq")) do
   removeAll(rcall("ZRANGE", groupKey, 0, -1))
   rcall("DEL", groupKey)
 end
-rcall("DEL", base .. "gq", base .. "gr")
+rcall("DEL", base .. "gq", base .. "grl")
 if ARGV[2] == "1" then
   removeAll(rcall("ZRANGE", KEYS[3], 0, -1))
   rcall("DEL", KEYS[3])

@@ -26,8 +26,10 @@ if lock < 0 then return lock end
 if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
 
 local cap = eventsCap(KEYS[6])
-local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid")
-local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4])
+local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid", "gact")
+local holdsSlot = links[5] ~= false
+-- When it fetches the next job, whether the group can be served now does not matter.
+local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4], holdsSlot, ARGV[12] == "1")
 local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
 if target == "completed" then
   rcall("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)
@@ -35,7 +37,8 @@ if target == "completed" then
 else
   if ARGV[7] ~= "" then rcall("HSET", jobKey, "stacktrace", ARGV[7]) end
   rcall("HSET", jobKey, "failedReason", ARGV[6], "finishedOn", now)
-  rcall("HDEL", jobKey, "defa")
+  rcall("HDEL", jobKey, "defa", "gact")
+  holdsSlot = false
   emit(KEYS[5], cap, "failed", "jobId", jobId, "failedReason", ARGV[6], "prev", "active")
   if attemptsMade >= (tonumber(ARGV[8]) or 1) then
     emit(KEYS[5], cap, "retries-exhausted", "jobId", jobId, "attemptsMade", attemptsMade)
@@ -58,6 +61,7 @@ local keepCount = tonumber(ARGV[9])
 if keepCount == 0 then
   removeJobData(jobKey)
 else
+  if holdsSlot then rcall("HDEL", jobKey, "gact") end
   rcall("ZADD", KEYS[11], now, jobId)
   local keepAge = tonumber(ARGV[10])
   if keepAge then
@@ -76,8 +80,8 @@ else
   end
 end
 
-if rcall("LLEN", KEYS[1]) == 0 and rcall("LLEN", KEYS[2]) == 0 and rcall("ZCARD", KEYS[3]) == 0
-  and rcall("EXISTS", base .. "gq") == 0 then
+local plainReady = rcall("EXISTS", KEYS[1], KEYS[3])
+if plainReady == 0 and rcall("LLEN", KEYS[2]) == 0 and rcall("EXISTS", base .. "gq") == 0 then
   emit(KEYS[5], cap, "drained")
 end
 if groupReady and ARGV[12] ~= "1" and not isPausedOrMaxed(KEYS[6], KEYS[2]) then addBaseMarker(KEYS[8]) end
@@ -85,6 +89,6 @@ if groupReady and ARGV[12] ~= "1" and not isPausedOrMaxed(KEYS[6], KEYS[2]) then
 if ARGV[12] == "1" then
   local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], events = KEYS[5],
     meta = KEYS[6], limiter = KEYS[7], marker = KEYS[8], pc = KEYS[9]}
-  return fetchJob(k, base, token, ARGV[13], now, ARGV[14], ARGV[15], ARGV[16], cap)
+  return fetchJob(k, base, token, ARGV[13], now, ARGV[14], ARGV[15], ARGV[16], cap, plainReady)
 end
 return 0

@@ -27,14 +27,15 @@ struct FairnessBenchRunner {
                 ("heavy", ["ms": .int(jobMs)], JobOptions(removeOnComplete: .keepNone, group: "heavy"))
             })
         }
-        let added = Mutex<[String: ContinuousClock.Instant]>([:])
+        // Keyed by the job's `n`, recorded before the add: a worker may start the job before `add` returns.
+        let added = Mutex<[Int: ContinuousClock.Instant]>([:])
         let waits = Mutex<[Double]>([])
         let heavyStarted = Atomic<Int>(0)
         let measuring = Atomic<Bool>(false)
         let worker = Worker(queue: queue, options: WorkerOptions(concurrency: concurrency)) { context in
             if context.job.options.group == "heavy" {
                 if measuring.load(ordering: .relaxed) { heavyStarted.add(1, ordering: .relaxed) }
-            } else if let start = added.withLock({ $0[context.job.id] }) {
+            } else if let index = context.job.data["n"]?.intValue, let start = added.withLock({ $0[index] }) {
                 let wait = (ContinuousClock.now - start).seconds * 1000
                 waits.withLock { $0.append(wait) }
             }
@@ -49,12 +50,11 @@ struct FairnessBenchRunner {
         var next = ContinuousClock.now
         for index in 0..<lightJobs {
             next += interval
-            let start = ContinuousClock.now
-            let id = try await queue.add(
-                "light", data: ["ms": .int(jobMs)],
+            added.withLock { $0[index] = ContinuousClock.now }
+            try await queue.add(
+                "light", data: ["ms": .int(jobMs), "n": .int(index)],
                 options: JobOptions(removeOnComplete: .keepNone, group: "light-\(index % lightUsers)")
             )
-            added.withLock { $0[id] = start }
             try await Task.sleep(until: next)
         }
         let deadline = ContinuousClock.now + .seconds(30)

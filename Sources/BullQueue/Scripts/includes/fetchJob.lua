@@ -15,12 +15,43 @@ local function promoteDueJobs(k, base, now, cap)
   return #due
 end
 
+-- Sets fields of a job hash (HSET) and in the flat field list read from it.
+local function setJobFields(jobKey, fields, updates)
+  rcall("HSET", jobKey, unpack(updates))
+  for u = 1, #updates, 2 do
+    local found = false
+    for f = 1, #fields, 2 do
+      if fields[f] == updates[u] then
+        fields[f + 1] = tostring(updates[u + 1])
+        found = true
+        break
+      end
+    end
+    if not found then
+      table.insert(fields, updates[u])
+      table.insert(fields, tostring(updates[u + 1]))
+    end
+  end
+end
+
+local function fieldValue(fields, name)
+  for f = 1, #fields, 2 do
+    if fields[f] == name then return fields[f + 1] end
+  end
+  return nil
+end
+
 -- Returns {job fields, jobId, 0, 0}, or {0, 0, rate limit ttl, 0}, or {0, 0, 0, next delayed due time}.
-local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDuration, workerName, cap)
+-- `plainReady`: EXISTS of `wait` and `prioritized` when the caller has just read it (0: take from the groups at
+-- once); nil to look.
+local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDuration, workerName, cap, plainReady)
   local meta = rcall("HMGET", k.meta, "paused", "concurrency", "max", "duration")
   local promoted = promoteDueJobs(k, base, now, cap)
   local pausedOrMaxed = meta[1] ~= false or (meta[2] ~= false and rcall("LLEN", k.active) >= tonumber(meta[2]))
-  if promoted > 0 and not pausedOrMaxed then addBaseMarker(k.marker) end
+  if promoted > 0 then
+    plainReady = nil
+    if not pausedOrMaxed then addBaseMarker(k.marker) end
+  end
 
   local maxJobs = tonumber(meta[3] or limiterMax)
   local duration = tonumber(limiterDuration) or tonumber(meta[4])
@@ -31,23 +62,27 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   end
   if pausedOrMaxed then return {0, 0, 0, 0} end
 
-  local jobId = rcall("RPOPLPUSH", k.wait, k.active)
-  while jobId and string.sub(jobId, 1, 2) == "0:" do
-    rcall("LREM", k.active, 1, jobId)
+  local jobId
+  if plainReady ~= 0 then
     jobId = rcall("RPOPLPUSH", k.wait, k.active)
-  end
-  if not jobId then
-    local popped = rcall("ZPOPMIN", k.prioritized)
-    if popped[1] then
-      jobId = popped[1]
-      rcall("LPUSH", k.active, jobId)
-    else
-      rcall("DEL", k.pc)
+    while jobId and string.sub(jobId, 1, 2) == "0:" do
+      rcall("LREM", k.active, 1, jobId)
+      jobId = rcall("RPOPLPUSH", k.wait, k.active)
+    end
+    if not jobId then
+      local popped = rcall("ZPOPMIN", k.prioritized)
+      if popped[1] then
+        jobId = popped[1]
+        rcall("LPUSH", k.active, jobId)
+      else
+        rcall("DEL", k.pc)
+      end
     end
   end
-  local grouped = false
+  -- From here on `wait` and `prioritized` are known empty when the job is a grouped one.
+  local fields, grouped, ringLeft
   if not jobId then
-    jobId = takeGrouped(base, k.active)
+    jobId, fields, ringLeft = takeGrouped(base, k.active)
     grouped = jobId ~= nil
   end
   if not jobId then
@@ -57,24 +92,28 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   end
 
   local jobKey = base .. jobId
-  if maxJobs and duration and rcall("HEXISTS", jobKey, "defa") == 0 then
+  fields = fields or rcall("HGETALL", jobKey)
+  if maxJobs and duration and not fieldValue(fields, "defa") then
     if rcall("INCR", k.limiter) == 1 then rcall("PEXPIRE", k.limiter, duration) end
   end
   if token ~= "0" then rcall("SET", jobKey .. ":lock", token, "PX", lockDuration) end
   emit(k.events, cap, "active", "jobId", jobId, "prev", "waiting")
-  local fields = {"processedOn", now}
+  local updates = {"processedOn", now, "ats", (tonumber(fieldValue(fields, "ats")) or 0) + 1}
   if workerName ~= "" then
-    table.insert(fields, "pb")
-    table.insert(fields, workerName)
+    table.insert(updates, "pb")
+    table.insert(updates, workerName)
   end
   if grouped then
-    table.insert(fields, "gact")
-    table.insert(fields, 1)
+    table.insert(updates, "gact")
+    table.insert(updates, 1)
   end
-  rcall("HSET", jobKey, unpack(fields))
-  rcall("HINCRBY", jobKey, "ats", 1)
-  if rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "gr") == 1 then
-    addBaseMarker(k.marker)
+  setJobFields(jobKey, fields, updates)
+  local more
+  if grouped then
+    more = ringLeft or rcall("EXISTS", base .. "grl") == 1
+  else
+    more = rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "grl") == 1
   end
-  return {rcall("HGETALL", jobKey), jobId, 0, 0}
+  if more then addBaseMarker(k.marker) end
+  return {fields, jobId, 0, 0}
 end
