@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// The `relay` command: serving, benchmarks and (as the issues land) queue, user and ledger administration.
+@main
 struct Relay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay",
