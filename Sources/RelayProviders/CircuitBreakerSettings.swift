@@ -76,10 +76,3 @@ public protocol CircuitStateStore: Sendable {
     func tally(_ provider: String, successes count: Int, settings: CircuitBreakerSettings, now: Int) async throws
 }
 
-extension CircuitStateStore {
-    public func tally(_ provider: String, successes count: Int, settings: CircuitBreakerSettings, now: Int) async throws {
-        for _ in 0..<count where try await snapshot(provider, settings: settings, now: now).state == .closed {
-            _ = try await record(provider, success: true, probe: false, settings: settings, now: now)
-        }
-    }
-}

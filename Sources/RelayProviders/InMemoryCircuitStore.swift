@@ -65,6 +65,16 @@ public final class InMemoryCircuitStore: CircuitStateStore {
         }
     }
 
+    public func tally(_ provider: String, successes count: Int, settings: CircuitBreakerSettings, now: Int) async throws {
+        circuits.withLock { circuits in
+            var circuit = circuits[provider] ?? Circuit()
+            guard count > 0, circuit.state == .closed else { return }
+            let bucket = now - now % settings.bucketLength
+            circuit.buckets[bucket, default: (0, 0)].0 += count
+            circuits[provider] = circuit
+        }
+    }
+
     public func snapshot(_ provider: String, settings: CircuitBreakerSettings, now: Int) async throws -> CircuitSnapshot {
         circuits.withLock { circuits in
             let circuit = circuits[provider] ?? Circuit()

@@ -74,8 +74,7 @@ final class RedisSubscriber: Sendable {
             var fresh: [Target] = []
             state.targetsByID[id] = Array(Set(targets))
             if let heartbeat {
-                let interval = TimeAmount.nanoseconds(Int64(heartbeat.components.seconds) * 1_000_000_000 + heartbeat.components.attoseconds / 1_000_000_000)
-                state.heartbeats[id] = Heartbeat(interval: interval, last: .now(), continuation: continuation)
+                state.heartbeats[id] = Heartbeat(interval: TimeAmount(heartbeat), last: .now(), continuation: continuation)
                 if state.heartbeatTask == nil {
                     state.heartbeatTask = eventLoop.scheduleRepeatedTask(
                         initialDelay: Self.heartbeatResolution, delay: Self.heartbeatResolution

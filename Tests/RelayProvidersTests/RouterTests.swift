@@ -80,6 +80,19 @@ struct RouterTests {
         #expect(try await store.snapshot("a", settings: settings, now: Int(Date().timeIntervalSince1970 * 1000)).state == .closed)
     }
 
+    @Test("tallied successes count in the window without moving the circuit")
+    func inMemoryTally() async throws {
+        let store = InMemoryCircuitStore()
+        let settings = CircuitBreakerSettings(errorThresholdPercentage: 50, volumeThreshold: 4)
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        try await store.tally("a", successes: 6, settings: settings, now: now)
+        #expect(try await store.snapshot("a", settings: settings, now: now).successes == 6)
+        for _ in 0..<5 { #expect(try await store.record("a", success: false, probe: false, settings: settings, now: now) == nil) }
+        #expect(try await store.record("a", success: false, probe: false, settings: settings, now: now) == .open)
+        try await store.tally("a", successes: 3, settings: settings, now: now)
+        #expect(try await store.snapshot("a", settings: settings, now: now).successes == 6)
+    }
+
     @Test("the deadline covers a slow streamed body")
     func deadlineCoversBody() async throws {
         let slow = SimulatedProvider(id: "slow", configuration: .init(tokensPerSecond: 5, defaultTokens: 50))
