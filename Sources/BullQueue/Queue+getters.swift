@@ -12,11 +12,15 @@ extension Queue {
         let counted = states.filter { $0.keySuffix != nil }
         let replies = try await redis.pipeline(counted.map { state in
             RedisCommand(state.isList ? "LLEN" : "ZCARD", keys.key(state.keySuffix!))
-        } + [RedisCommand("HVALS", keys.groupQueued)])
+        } + [RedisCommand("SMEMBERS", keys.groupsWaiting)])
         var counts: [JobState: Int] = [:]
         for (state, reply) in zip(counted, replies) { counts[state] = reply.int ?? 0 }
-        if counts[.waiting] != nil {
-            counts[.waiting, default: 0] += (replies.last?.array ?? []).reduce(0) { $0 + ($1.int ?? 0) }
+        let groups = replies.last?.array?.compactMap(\.string) ?? []
+        if counts[.waiting] != nil, !groups.isEmpty {
+            let queued = try await redis.pipeline(groups.flatMap {
+                [RedisCommand("LLEN", keys.groupWait($0)), RedisCommand("ZCARD", keys.groupPrioritized($0))]
+            })
+            counts[.waiting, default: 0] += queued.reduce(0) { $0 + ($1.int ?? 0) }
         }
         return counts
     }

@@ -24,13 +24,17 @@ public final class Queue: Sendable {
         self.redis = redis
     }
 
-    /// Loads every script into Redis, so the first jobs do not pay for it, and moves the groups of an earlier
-    /// version's ring (`gr`) into the current one.
+    /// Loads every script into Redis, so the first jobs do not pay for it, and moves the group counts and ring of
+    /// earlier versions (`ga`, `gq`, `gr`) into the current keys.
     public func prepare() async throws {
         for script in scripts.all { _ = try await redis.sha(of: script) }
-        // Queues grouped by an earlier version keep their ring's turns (a no-op once done).
+        // Queues grouped by an earlier version keep their counts and their ring's turns (no-ops once done).
         try await redis.evaluate(
-            scripts.migrateGroupRing, keys: [keys.key("gr"), keys.groupRing, keys.groupQueued], arguments: [keys.base]
+            scripts.migrateGroupLayout, keys: [keys.key("ga"), keys.key("gq"), keys.groupsWaiting],
+            arguments: [keys.base]
+        )
+        try await redis.evaluate(
+            scripts.migrateGroupRing, keys: [keys.key("gr"), keys.groupRing, keys.groupsWaiting], arguments: [keys.base]
         )
     }
 

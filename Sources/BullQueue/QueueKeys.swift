@@ -30,13 +30,14 @@ public struct QueueKeys: Sendable, Hashable {
     public var stalledCheck: String { key("stalled-check") }
     public var waitingChildren: String { key("waiting-children") }
 
-    /// Relay's groups (includes/groups.lua): the ring of groups whose turn is coming, active and queued jobs per
-    /// group, concurrency overrides, and one group's queue of ready jobs.
+    /// Relay's groups (includes/groups.lua): the ring of groups whose turn is coming, the groups with queued jobs,
+    /// concurrency overrides, and one group's ready jobs (without and with a priority) and count of active ones.
     public var groupRing: String { key("grl") }
-    public var groupActive: String { key("ga") }
-    public var groupQueued: String { key("gq") }
+    public var groupsWaiting: String { key("gw") }
     public var groupConcurrency: String { key("gc") }
     public func groupWait(_ group: String) -> String { key("g:\(group):wait") }
+    public func groupPrioritized(_ group: String) -> String { key("g:\(group):prio") }
+    public func groupActive(_ group: String) -> String { key("g:\(group):active") }
     /// Dead letters claimed by a `relay dlq` run (claimDeadLetters.lua).
     public var deadLetterClaims: String { key("dlq") }
 

@@ -25,12 +25,13 @@ struct QueueScripts: Sendable {
     let claimDeadLetters: RedisScript
     let settleDeadLetter: RedisScript
     let migrateGroupRing: RedisScript
+    let migrateGroupLayout: RedisScript
 
     /// Every script, for loading them at start-up.
     var all: [RedisScript] {
         [addJob, moveToActive, moveToFinished, moveToDelayed, retryJob, extendLocks, moveStalledJobsToWait,
          updateProgress, addLog, pause, getState, drain, cleanJobsInSet, obliterate, moveJobsToWait, promote, removeJob, cancelJob,
-         setGroupConcurrency, claimDeadLetters, settleDeadLetter, migrateGroupRing]
+         setGroupConcurrency, claimDeadLetters, settleDeadLetter, migrateGroupRing, migrateGroupLayout]
     }
 
     /// The scripts, read once per process.
@@ -65,6 +66,7 @@ struct QueueScripts: Sendable {
         claimDeadLetters = try loader.script("claimDeadLetters")
         settleDeadLetter = try loader.script("settleDeadLetter")
         migrateGroupRing = try loader.script("migrateGroupRing")
+        migrateGroupLayout = try loader.script("migrateGroupLayout")
     }
 }
 

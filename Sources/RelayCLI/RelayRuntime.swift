@@ -47,6 +47,7 @@ struct RelayRuntime {
                 metrics: IngressMetrics(registry: registry), logger: logger
             )
             services.append(.init(service: app))
+            Task { await submitter.prepareQueues() }
             logger.info("ingress on port \(ingressConfiguration.port)")
         }
         if let only = pools {

@@ -62,8 +62,9 @@ struct GroupTests {
             try await task.value
             #expect(try await t.queue.getJobState(second) == .completed)
             #expect(try await t.queue.groupStats() == [])
-            #expect(try await t.redis.send("EXISTS", t.queue.keys.groupRing, t.queue.keys.groupActive,
-                                           t.queue.keys.groupQueued, t.queue.keys.groupWait("u1")).int == 0)
+            #expect(try await t.redis.send("EXISTS", t.queue.keys.groupRing, t.queue.keys.groupActive("u1"),
+                                           t.queue.keys.groupsWaiting, t.queue.keys.groupWait("u1"),
+                                           t.queue.keys.groupPrioritized("u1")).int == 0)
         }
     }
 
@@ -138,11 +139,14 @@ struct GroupTests {
                 return .null
             }
             try await Task.sleep(for: .milliseconds(300))
-            var added: [String: ContinuousClock.Instant] = [:]
+            // When the add was sent (for the wait) and when it returned: heavy jobs fetched before the add reached
+            // Redis may start just after it was sent, so only those starting after it returned count as ahead.
+            var added: [String: (sent: ContinuousClock.Instant, returned: ContinuousClock.Instant)] = [:]
             for index in 0..<10 {
                 let user = "light-\(index)"
-                added[user] = .now
+                let sent = ContinuousClock.now
                 try await t.queue.add("light", data: ["ms": .int(duration)], options: JobOptions(group: user))
+                added[user] = (sent, .now)
                 try await Task.sleep(for: .milliseconds(150))
             }
             #expect(try await eventually { starts.withLock { log in log.filter { $0.group.hasPrefix("light") }.count } == 10 })
@@ -156,8 +160,8 @@ struct GroupTests {
                     Issue.record("\(user) never started")
                     continue
                 }
-                let wait = log[start].at - addedAt
-                let heavyBefore = log[..<start].filter { $0.group == "heavy" && $0.at > addedAt }.count
+                let wait = log[start].at - addedAt.sent
+                let heavyBefore = log[..<start].filter { $0.group == "heavy" && $0.at > addedAt.returned }.count
                 #expect(heavyBefore <= 2, "\(user): \(heavyBefore) heavy jobs started before it")
                 #expect(wait < .milliseconds(2 * duration + 100), "\(user) waited \(wait)")
             }
@@ -188,6 +192,28 @@ struct GroupTests {
 
             try await t.queue.setGroupConcurrency(nil, group: "u")
             #expect(try await t.queue.groupStats(group: "u").limit == 1)
+            worker.shutdown()
+            try await task.value
+        }
+    }
+
+    @Test("after a limit change, the jobs already running free their slots under the new limit")
+    func limitChangeWhileRunning() async throws {
+        try await TestQueue.with { t in
+            try await t.queue.setDefaultGroupConcurrency(1)
+            let counter = RunningCounter()
+            let completed = Atomic<Int>(0)
+            for _ in 0..<6 { try await t.queue.add("j", data: ["ms": 150], options: JobOptions(group: "u")) }
+            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 8)) { context in
+                let result = try await countingProcessor(counter)(context)
+                completed.add(1, ordering: .relaxed)
+                return result
+            }
+            #expect(try await eventually { counter.running("u") == 1 })
+            // The running job started under limit 1 and finishes first, with two more holding slots under limit 3.
+            try await t.queue.setGroupConcurrency(3, group: "u")
+            #expect(try await eventually(within: .seconds(5)) { completed.load(ordering: .relaxed) == 6 })
+            #expect(counter.peak("u") == 3)
             worker.shutdown()
             try await task.value
         }
@@ -267,6 +293,71 @@ struct GroupTests {
             worker.shutdown()
             try await task.value
             #expect(try await t.queue.groupStats() == [])
+        }
+    }
+
+    @Test("within a group, jobs without priority come first (LIFO ones next in line), then by priority")
+    func orderWithinGroup() async throws {
+        try await TestQueue.with { t in
+            let a = try await t.queue.add("a", options: JobOptions(group: "u"))
+            let low = try await t.queue.add("p2", options: JobOptions(priority: 2, group: "u"))
+            let high = try await t.queue.add("p1", options: JobOptions(priority: 1, group: "u"))
+            let b = try await t.queue.add("b", options: JobOptions(group: "u"))
+            let lifo = try await t.queue.add("c", options: JobOptions(lifo: true, group: "u"))
+            let high2 = try await t.queue.add("p1b", options: JobOptions(priority: 1, group: "u"))
+            #expect(try await t.queue.groupStats(group: "u").queued == 6)
+            let order = Mutex<[String]>([])
+            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 1)) { context in
+                order.withLock { $0.append(context.job.id) }
+                return .null
+            }
+            #expect(try await eventually { try await t.queue.getJobCounts()[.completed] == 6 })
+            worker.shutdown()
+            try await task.value
+            #expect(order.withLock { $0 } == [lifo, a, b, high, high2, low])
+            #expect(try await t.queue.groupStats() == [])
+        }
+    }
+
+    @Test("a queue grouped by an earlier version keeps its counts and turns once prepared")
+    func migratesEarlierLayout() async throws {
+        try await TestQueue.with { t in
+            try await t.queue.setDefaultGroupConcurrency(1)
+            let first = try await t.queue.add("a", options: JobOptions(group: "u1"))
+            let second = try await t.queue.add("b", options: JobOptions(group: "u1"))
+            let prioritized = try await t.queue.add("p", options: JobOptions(priority: 3, group: "u1"))
+            let other = try await t.queue.add("c", options: JobOptions(group: "u2"))
+            // The earlier layout: counts in the hashes `ga` and `gq`, each group's queue one sorted set (priority
+            // band, then sequence), the ring in the sorted set `gr` (u2's turn first).
+            let keys = t.queue.keys
+            let band = 1 << 32, half = 1 << 31
+            _ = try await t.redis.pipeline([
+                RedisCommand("DEL", keys.groupsWaiting, keys.groupRing, keys.groupWait("u1"), keys.groupWait("u2"),
+                             keys.groupPrioritized("u1")),
+                RedisCommand("ZADD", keys.groupWait("u1"), half + 1, first, half + 2, second, 3 * band + half + 3,
+                             prioritized),
+                RedisCommand("ZADD", keys.groupWait("u2"), half + 4, other),
+                RedisCommand("HSET", keys.key("gq"), "u1", 3, "u2", 1),
+                RedisCommand("HSET", keys.key("ga"), "u3", 1),
+                RedisCommand("ZADD", keys.key("gr"), 1, "u2", 2, "u1"),
+            ])
+            try await t.queue.prepare()
+            #expect(try await t.redis.send("EXISTS", keys.key("ga"), keys.key("gq"), keys.key("gr")).int == 0)
+            #expect(try await t.redis.send("TYPE", keys.groupWait("u1")).string == "list")
+            #expect(try await t.queue.groupStats(group: "u3").active == 1)
+            #expect(try await t.queue.groupStats(group: "u1").queued == 3)
+            #expect(try await t.queue.getJobCounts()[.waiting] == 4)
+            #expect(try await t.queue.getJobState(prioritized) == .waiting)
+
+            let order = Mutex<[String]>([])
+            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 1)) { context in
+                order.withLock { $0.append(context.job.id) }
+                return .null
+            }
+            #expect(try await eventually { try await t.queue.getJobCounts()[.completed] == 4 })
+            worker.shutdown()
+            try await task.value
+            #expect(order.withLock { $0 } == [other, first, second, prioritized])
         }
     }
 }

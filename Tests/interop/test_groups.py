@@ -108,7 +108,7 @@ async def test_python_view_of_grouped_jobs(ctx, real_relay):
                       "waiting-children": 0}
     for job_id in grouped:
         assert await q.getJobState(job_id) == "completed"
-    assert [k for k in await ctx.keys() if ":g:" in k or k.endswith((":grl", ":ga", ":gq"))] == []
+    assert [k for k in await ctx.keys() if ":g:" in k or k.endswith((":grl", ":gw"))] == []
 
 
 async def test_relay_users_cli(ctx, real_relay, workers_yml):
@@ -220,7 +220,7 @@ async def test_user_cap_across_two_relay_processes(ctx, real_relay):
     async def sample():
         while True:
             for user in peak:
-                peak[user] = max(peak[user], int(await ctx.r.hget(ctx.key("ga"), user) or 0))
+                peak[user] = max(peak[user], int(await ctx.r.get(ctx.key(f"g:{user}:active")) or 0))
             await asyncio.sleep(0.005)
 
     sampler = asyncio.create_task(sample())
@@ -240,4 +240,4 @@ async def test_user_cap_across_two_relay_processes(ctx, real_relay):
             running = sum(1 for s, e in intervals if s <= start < e)
             assert running <= 2, f"{user}: {running} jobs running at {start}"
     assert sum(len(w.finished) for w in workers) == 16
-    assert await ctx.r.hlen(ctx.key("ga")) == 0
+    assert await ctx.r.exists(ctx.key("g:u:active"), ctx.key("g:v:active")) == 0

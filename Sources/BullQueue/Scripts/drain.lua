@@ -18,12 +18,13 @@ removeAll(rcall("LRANGE", KEYS[1], 0, -1))
 removeAll(rcall("LRANGE", KEYS[5], 0, -1))
 removeAll(rcall("ZRANGE", KEYS[2], 0, -1))
 rcall("DEL", KEYS[1], KEYS[5], KEYS[2], KEYS[4])
-for _, gid in ipairs(rcall("HKEYS", base .. "gq")) do
-  local groupKey = base .. "g:" .. gid .. ":wait"
-  removeAll(rcall("ZRANGE", groupKey, 0, -1))
-  rcall("DEL", groupKey)
+for _, gid in ipairs(rcall("SMEMBERS", base .. "gw")) do
+  local groupWait, groupPrio = base .. "g:" .. gid .. ":wait", base .. "g:" .. gid .. ":prio"
+  removeAll(rcall("LRANGE", groupWait, 0, -1))
+  removeAll(rcall("ZRANGE", groupPrio, 0, -1))
+  rcall("DEL", groupWait, groupPrio)
 end
-rcall("DEL", base .. "gq", base .. "grl")
+rcall("DEL", base .. "gw", base .. "grl")
 if ARGV[2] == "1" then
   removeAll(rcall("ZRANGE", KEYS[3], 0, -1))
   rcall("DEL", KEYS[3])

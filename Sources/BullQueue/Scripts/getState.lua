@@ -15,6 +15,8 @@ if rcall("ZSCORE", KEYS[7], id) then return "waiting-children" end
 if rcall("LPOS", KEYS[8], id) then return "waiting" end
 if ARGV[2] and ARGV[2] ~= "" then
   local gid = rcall("HGET", ARGV[2] .. id, "gid")
-  if gid and rcall("ZSCORE", ARGV[2] .. "g:" .. gid .. ":wait", id) then return "waiting" end
+  if gid and (rcall("LPOS", ARGV[2] .. "g:" .. gid .. ":wait", id) or rcall("ZSCORE", ARGV[2] .. "g:" .. gid .. ":prio", id)) then
+    return "waiting"
+  end
 end
 return "unknown"

@@ -29,7 +29,7 @@ local cap = eventsCap(KEYS[6])
 local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid", "gact")
 local holdsSlot = links[5] ~= false
 -- When it fetches the next job, whether the group can be served now does not matter.
-local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4], holdsSlot, ARGV[12] == "1")
+local groupReady = links[4] and releaseGroupSlot(base, jobKey, links[4], links[5], ARGV[12] == "1")
 local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
 if target == "completed" then
   rcall("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)
@@ -80,15 +80,22 @@ else
   end
 end
 
-local plainReady = rcall("EXISTS", KEYS[1], KEYS[3])
-if plainReady == 0 and rcall("LLEN", KEYS[2]) == 0 and rcall("EXISTS", base .. "gq") == 0 then
-  emit(KEYS[5], cap, "drained")
+-- Drained: nothing waiting, nothing active (as BullMQ says it), and no grouped job queued.
+local function emitIfDrained(plainReady)
+  if plainReady == 0 and rcall("LLEN", KEYS[2]) == 0 and rcall("EXISTS", base .. "gw") == 0 then
+    emit(KEYS[5], cap, "drained")
+  end
 end
-if groupReady and ARGV[12] ~= "1" and not isPausedOrMaxed(KEYS[6], KEYS[2]) then addBaseMarker(KEYS[8]) end
 
+local plainReady = rcall("EXISTS", KEYS[1], KEYS[3])
 if ARGV[12] == "1" then
   local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], events = KEYS[5],
     meta = KEYS[6], limiter = KEYS[7], marker = KEYS[8], pc = KEYS[9]}
-  return fetchJob(k, base, token, ARGV[13], now, ARGV[14], ARGV[15], ARGV[16], cap, plainReady)
+  local fetched = fetchJob(k, base, token, ARGV[13], now, ARGV[14], ARGV[15], ARGV[16], cap, plainReady)
+  -- A fetched job is active, so the queue is not drained; otherwise look again (due delayed jobs may have moved).
+  if fetched[1] == 0 then emitIfDrained(rcall("EXISTS", KEYS[1], KEYS[3])) end
+  return fetched
 end
+emitIfDrained(plainReady)
+if groupReady and not isPausedOrMaxed(KEYS[6], KEYS[2]) then addBaseMarker(KEYS[8]) end
 return 0

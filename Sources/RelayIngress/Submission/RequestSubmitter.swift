@@ -34,6 +34,18 @@ public struct RequestSubmitter: Sendable {
         self.logger = logger
     }
 
+    /// Loads the queues' scripts and moves any earlier version's group layout (``Queue/prepare()``), so the first
+    /// requests after an upgrade do not depend on a worker having started first. Failures are logged, not thrown.
+    public func prepareQueues() async {
+        for queue in queues.values {
+            do {
+                try await queue.prepare()
+            } catch {
+                logger.warning("could not prepare a queue", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// The routed models a client may ask for.
     public var models: [String] { configuration.routes.keys.sorted() }
 

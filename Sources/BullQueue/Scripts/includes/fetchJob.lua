@@ -80,9 +80,9 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
     end
   end
   -- From here on `wait` and `prioritized` are known empty when the job is a grouped one.
-  local fields, grouped, ringLeft
+  local fields, grouped, ringLeft, groupLimitNow
   if not jobId then
-    jobId, fields, ringLeft = takeGrouped(base, k.active)
+    jobId, fields, ringLeft, groupLimitNow = takeGrouped(base, k.active)
     grouped = jobId ~= nil
   end
   if not jobId then
@@ -105,7 +105,7 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   end
   if grouped then
     table.insert(updates, "gact")
-    table.insert(updates, 1)
+    table.insert(updates, slotMark(groupLimitNow))
   end
   setJobFields(jobKey, fields, updates)
   local more
