@@ -33,6 +33,26 @@ def test_metrics_count_http_requests(relay, oai):
     assert "relay_http_requests_total" in response.text
 
 
+def openai_duration_sum(relay) -> float:
+    """relay_http_request_duration_seconds_sum for the OpenAI API (0 before its first request)."""
+    for line in raw(relay, "GET", "/metrics").text.splitlines():
+        if line.startswith("relay_http_request_duration_seconds_sum") and 'api="openai"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_streamed_request_duration_lasts_to_the_last_byte(relay, oai):
+    before = openai_duration_sum(relay)
+    started = time.monotonic()
+    chunks = list(oai.chat.completions.create(model="slow-model", messages=user_message("time me"), max_tokens=6,
+                                              stream=True))
+    elapsed = time.monotonic() - started
+    assert chunks and elapsed >= 0.45, f"6 tokens at 10 a second came back in {elapsed:.2f} s"
+    # The headers go out with the first token (~0.1 s); the histogram must cover the whole stream.
+    recorded = openai_duration_sum(relay) - before
+    assert recorded >= elapsed - 0.15, f"recorded {recorded:.3f} s for a stream of {elapsed:.3f} s"
+
+
 def test_token_command(relay):
     user = new_user_id("cli")
     before = int(time.time())

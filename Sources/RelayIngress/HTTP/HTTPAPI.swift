@@ -15,10 +15,11 @@ protocol HTTPAPI: Sendable {
 }
 
 extension HTTPAPI {
-    /// Runs a route: errors become this API's error responses; every request is counted.
+    /// Runs a route: errors become this API's error responses; every request is counted, a streamed one when its
+    /// last byte is written.
     func handle(_ body: () async throws -> Response) async -> Response {
         let started = ContinuousClock.now
-        let response: Response
+        var response: Response
         do {
             response = try await body()
         } catch let error as IngressError {
@@ -28,7 +29,21 @@ extension HTTPAPI {
         } catch {
             response = errorResponse(IngressError(.internal, "the request failed"))
         }
-        metrics.recordRequest(api: name, status: response.status.code, duration: ContinuousClock.now - started)
+        let (metrics, name, status) = (metrics, name, response.status.code)
+        guard response.body.contentLength == nil else {
+            metrics.recordRequest(api: name, status: status, duration: ContinuousClock.now - started)
+            return response
+        }
+        let streamed = response.body
+        response.body = ResponseBody { writer in
+            do {
+                try await streamed.write(writer)
+            } catch {
+                metrics.recordRequest(api: name, status: status, duration: ContinuousClock.now - started)
+                throw error
+            }
+            metrics.recordRequest(api: name, status: status, duration: ContinuousClock.now - started)
+        }
         return response
     }
 
