@@ -68,58 +68,73 @@ public struct RequestSubmitter: Sendable {
         guard let pool = configuration.pool(for: request.kind), let queue = queues[pool.name] else {
             throw IngressError(.invalidRequest, "no worker pool runs \(request.kind.rawValue) requests")
         }
+        let jobId = JobIdentifier.next()
+        let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId)
+        // Listening on the result channel starts at once, alongside the admission checks (one round trip fewer);
+        // a refused request unsubscribes.
+        async let subscribing = ResultFollower.subscribe(stream)
+        let amount: Credits
+        do {
+            amount = try await admit(request, chain: chain, userId: identity.userId, jobId: jobId)
+        } catch {
+            (try? await subscribing)?.unsubscribe()
+            throw error
+        }
+        do {
+            let subscription = try await subscribing
+            let options = JobOptions(
+                jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
+                backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
+                timeout: pool.timeout, group: identity.userId
+            )
+            // Recording the client's id for resume goes out with the add.
+            async let remembered: Void = remember(clientId: clientId, user: identity.userId, pool: pool.name, jobId: jobId)
+            do {
+                let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
+                _ = try await queue.add(request.kind.rawValue, data: payload.json, options: options)
+            } catch {
+                try? await remembered
+                subscription.unsubscribe()
+                throw error
+            }
+            do {
+                try await remembered
+            } catch {
+                logger.warning("could not record a request id for resume", metadata: ["error": "\(error)"])
+            }
+            let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId)
+            return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: 0, subscription: subscription))
+        } catch {
+            logger.warning("could not enqueue a request", metadata: ["error": "\(error)"])
+            if let ledger, amount.micros > 0 {
+                _ = try? await ledger.refund(jobId: jobId, userId: identity.userId, status: "rejected")
+            }
+            throw IngressError(.unavailable, "the request could not be queued right now; try again shortly")
+        }
+    }
+
+    /// The rate limits, then the credits: returns the amount reserved for the job (zero without a ledger).
+    private func admit(_ request: LLMRequest, chain: [String], userId: String, jobId: String) async throws -> Credits {
         if let limiter {
             let completion = request.kind == .embedding ? 0 : request.maxTokens ?? CreditEstimate.defaultCompletionTokens
             do {
-                try await limiter.admit(userId: identity.userId, tokens: (request.promptCharacters + 3) / 4 + completion)
+                try await limiter.admit(userId: userId, tokens: (request.promptCharacters + 3) / 4 + completion)
             } catch let error as IngressError {
                 throw error
             } catch {
                 throw IngressError(.unavailable, "rate limits cannot be checked right now; try again shortly")
             }
         }
-        let jobId = JobIdentifier.next()
-        let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
-        let data = payload.json
         let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
-        if let ledger, amount.micros > 0 {
-            do {
-                _ = try await ledger.reserve(userId: identity.userId, jobId: jobId, amount: amount)
-            } catch let error as LedgerError where error.code == .insufficientCredits {
-                throw IngressError(.insufficientCredits, "your credit balance is too low for this request")
-            } catch {
-                throw IngressError(.unavailable, "credits cannot be checked right now; try again shortly")
-            }
-        }
-        let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId)
+        guard let ledger, amount.micros > 0 else { return amount }
         do {
-            let options = JobOptions(
-                jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
-                backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
-                timeout: pool.timeout, group: identity.userId
-            )
-            // Listening on the result channel and recording the client's id for resume go together.
-            async let remembered: Void = remember(clientId: clientId, user: identity.userId, pool: pool.name, jobId: jobId)
-            let subscription = try await ResultFollower.subscribe(stream)
-            do {
-                try await remembered
-            } catch {
-                subscription.unsubscribe()
-                throw error
-            }
-            do {
-                _ = try await queue.add(request.kind.rawValue, data: data, options: options)
-            } catch {
-                subscription.unsubscribe()
-                throw error
-            }
-            let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId)
-            return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: 0, subscription: subscription))
+            _ = try await ledger.reserve(userId: userId, jobId: jobId, amount: amount)
+        } catch let error as LedgerError where error.code == .insufficientCredits {
+            throw IngressError(.insufficientCredits, "your credit balance is too low for this request")
         } catch {
-            logger.warning("could not enqueue a request", metadata: ["error": "\(error)"])
-            if let ledger { _ = try? await ledger.refund(jobId: jobId, userId: identity.userId, status: "rejected") }
-            throw IngressError(.unavailable, "the request could not be queued right now; try again shortly")
+            throw IngressError(.unavailable, "credits cannot be checked right now; try again shortly")
         }
+        return amount
     }
 
     /// Follows a request of `identity` again, after the sequence number `after`; nil when it has no such request.
