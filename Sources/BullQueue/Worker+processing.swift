@@ -128,7 +128,7 @@ extension Worker {
 
     /// The job a finishing call fetched, if any; the script locked it with the finishing job's token.
     private func nextJob(from reply: RedisValue, token: String) -> (Job, String)? {
-        if case .job(let job, let token) = Self.fetchResult(reply, token: token) { return (job, token) }
+        if case .job(let job, let token, _, _) = Self.fetchResult(reply, token: token) { return (job, token) }
         return nil
     }
 }

@@ -98,11 +98,19 @@ public final class Worker: Sendable {
 
     private func fetchLoop(_ jobs: inout DiscardingTaskGroup) async {
         var failures = 0
+        // After taking the last ready job, the next slot waits for the marker at once instead of a fetch that
+        // would find nothing (a job added meanwhile sets the marker, so the wait returns).
+        var waitFirst: Int?
         while !Task.isCancelled, await acquireSlot() {
             do {
+                if let nextDue = waitFirst {
+                    waitFirst = nil
+                    try await waitForWork(nextDue: nextDue)
+                }
                 switch try await fetch(token: nextToken()) {
-                case .job(let job, let token):
+                case .job(let job, let token, let more, let nextDue):
                     jobs.addTask { await self.handle(job, token: token) }
+                    if !more { waitFirst = nextDue }
                 case .rateLimited(let milliseconds):
                     releaseSlot()
                     try? await Task.sleep(for: .milliseconds(min(milliseconds, 30_000)))
@@ -189,12 +197,13 @@ public final class Worker: Sendable {
     /// is ready. Nothing renews its lock: finish it, or let the stalled check recover it.
     public func takeNextJob(token: String) async throws -> Job? {
         try await queue.prepare()
-        if case .job(let job, _) = try await fetch(token: token) { return job }
+        if case .job(let job, _, _, _) = try await fetch(token: token) { return job }
         return nil
     }
 
     enum FetchResult {
-        case job(Job, token: String)
+        /// `more`: another job was ready when this one was taken; else `nextDue`: the next delayed job's due time.
+        case job(Job, token: String, more: Bool, nextDue: Int)
         case rateLimited(Int)
         case empty(nextDue: Int)
     }
@@ -216,11 +225,11 @@ public final class Worker: Sendable {
     }
 
     static func fetchResult(_ reply: RedisValue, token: String) -> FetchResult {
-        guard let parts = reply.array, parts.count == 4 else { return .empty(nextDue: 0) }
+        guard let parts = reply.array, parts.count >= 4 else { return .empty(nextDue: 0) }
         if let fields = parts[0].array, let id = parts[1].string,
             let job = Job(id: id, flatFields: fields.compactMap(\.string))
         {
-            return .job(job, token: token)
+            return .job(job, token: token, more: parts.count < 5 || parts[4].int != 0, nextDue: parts[3].int ?? 0)
         }
         if let ttl = parts[2].int, ttl > 0 { return .rateLimited(ttl) }
         return .empty(nextDue: parts[3].int ?? 0)

@@ -234,6 +234,30 @@ struct WorkerTests {
             #expect(try await t.queue.getJob(id)?.delay == 0)
         }
     }
+
+    @Test("after taking the last ready job, a worker still starts a delayed job when due, not a drain delay later")
+    func delayedAfterLastReady() async throws {
+        try await TestQueue.with { t in
+            let started = Mutex<[String: ContinuousClock.Instant]>([:])
+            let (worker, task) = t.startWorker { context in
+                started.withLock { $0[context.job.id] = .now }
+                return .null
+            }
+            // The worker sees the delayed job first (and waits for it), then takes the ready one, the last.
+            try await Task.sleep(for: .milliseconds(100))
+            let added = ContinuousClock.now
+            let later = try await t.queue.add("later", options: JobOptions(delay: 300))
+            try await Task.sleep(for: .milliseconds(50))
+            let now = try await t.queue.add("now")
+            #expect(try await eventually { try await t.queue.getJobState(now) == .completed })
+            #expect(try await eventually(within: .seconds(3)) { try await t.queue.getJobState(later) == .completed })
+            worker.shutdown()
+            try await task.value
+            let start = try #require(started.withLock { $0[later] })
+            #expect(start - added >= .milliseconds(290))
+            #expect(start - added < .milliseconds(1_000), "started \(start - added) after it was added")
+        }
+    }
 }
 
 enum UnrecoverableTestError: Error, CustomStringConvertible {

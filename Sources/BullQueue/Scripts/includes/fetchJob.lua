@@ -41,7 +41,15 @@ local function fieldValue(fields, name)
   return nil
 end
 
--- Returns {job fields, jobId, 0, 0}, or {0, 0, rate limit ttl, 0}, or {0, 0, 0, next delayed due time}.
+-- When the next delayed job is due (ms), 0 when none.
+local function nextDelayedDue(k)
+  local first = rcall("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
+  if first[2] then return math.floor(tonumber(first[2]) / 4096) end
+  return 0
+end
+
+-- Returns {job fields, jobId, 0, next delayed due time (when no other job is ready), more (1 when another job is
+-- ready: the marker is set)}, or {0, 0, rate limit ttl, 0}, or {0, 0, 0, next delayed due time}.
 -- `plainReady`: EXISTS of `wait` and `prioritized` when the caller has just read it (0: take from the groups at
 -- once); nil to look.
 local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDuration, workerName, cap, plainReady)
@@ -85,11 +93,7 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
     jobId, fields, ringLeft, groupLimitNow = takeGrouped(base, k.active)
     grouped = jobId ~= nil
   end
-  if not jobId then
-    local first = rcall("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
-    if first[2] then return {0, 0, 0, math.floor(tonumber(first[2]) / 4096)} end
-    return {0, 0, 0, 0}
-  end
+  if not jobId then return {0, 0, 0, nextDelayedDue(k)} end
 
   local jobKey = base .. jobId
   fields = fields or rcall("HGETALL", jobKey)
@@ -114,6 +118,9 @@ local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDu
   else
     more = rcall("LLEN", k.wait) > 0 or rcall("ZCARD", k.prioritized) > 0 or rcall("EXISTS", base .. "grl") == 1
   end
-  if more then addBaseMarker(k.marker) end
-  return {fields, jobId, 0, 0}
+  if more then
+    addBaseMarker(k.marker)
+    return {fields, jobId, 0, 0, 1}
+  end
+  return {fields, jobId, 0, nextDelayedDue(k), 0}
 end
