@@ -102,16 +102,24 @@ extension HTTPAPI {
         Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var events = ServerSentEventWriter(writer: writer)
             do {
+                // Messages already at hand (a worker's coalesced publish brings several) go out in one write.
+                events.holding = true
                 try await format.open(&events)
                 var message: JobMessage? = first
                 while let current = message {
+                    // The last message goes out with what closes the stream.
+                    events.holding = current.isTerminal || rest.hasReady
                     try await format.message(current, &events)
                     if current.isTerminal { break }
                     message = try await rest.next()
                 }
                 try await format.close(&events)
+                events.holding = false
+                try await events.flush()
             } catch let error as IngressError {
+                events.holding = false
                 try? await format.failure(error, &events)
+                try? await events.flush()
             } catch {
                 await cancel()
                 throw error
@@ -143,6 +151,9 @@ final class MessageCursor: @unchecked Sendable {
     func next() async throws -> JobMessage? {
         try await iterator.next()
     }
+
+    /// Whether the next message is already at hand (`next()` will not wait).
+    var hasReady: Bool { iterator.hasReady }
 }
 
 /// The Unix time in seconds.

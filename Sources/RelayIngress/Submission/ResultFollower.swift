@@ -74,6 +74,9 @@ public struct JobMessages: AsyncSequence, Sendable {
             self.provided = provided
         }
 
+        /// Whether the next message is already at hand, so `next()` returns it without waiting.
+        public var hasReady: Bool { readyIndex < ready.count }
+
         public mutating func next() async throws -> JobMessage? {
             do {
                 while !finished {
