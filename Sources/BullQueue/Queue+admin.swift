@@ -11,7 +11,7 @@ extension Queue {
     }
 
     private var pauseKeys: [any RedisArgumentConvertible] {
-        [keys.meta, keys.events, keys.marker, keys.wait, keys.prioritized, keys.delayed, keys.paused]
+        [keys.meta, keys.events, keys.marker, keys.wait, keys.prioritized, keys.delayed, keys.paused, keys.groupRing]
     }
 
     /// Removes waiting and prioritized jobs, and delayed ones when `delayed`; returns how many.

@@ -16,11 +16,13 @@ extension Queue {
         var counts: [JobState: Int] = [:]
         for (state, reply) in zip(counted, replies) { counts[state] = reply.int ?? 0 }
         let groups = replies.last?.array?.compactMap(\.string) ?? []
-        if counts[.waiting] != nil, !groups.isEmpty {
-            let queued = try await redis.pipeline(groups.flatMap {
-                [RedisCommand("LLEN", keys.groupWait($0)), RedisCommand("ZCARD", keys.groupPrioritized($0))]
-            })
-            counts[.waiting, default: 0] += queued.reduce(0) { $0 + ($1.int ?? 0) }
+        if counts[.waiting] != nil {
+            for start in stride(from: 0, to: groups.count, by: 500) {
+                let queued = try await redis.pipeline(groups[start..<min(groups.count, start + 500)].flatMap {
+                    [RedisCommand("LLEN", keys.groupWait($0)), RedisCommand("ZCARD", keys.groupPrioritized($0))]
+                })
+                counts[.waiting, default: 0] += queued.reduce(0) { $0 + ($1.int ?? 0) }
+            }
         }
         return counts
     }

@@ -106,6 +106,10 @@ public final class Worker: Sendable {
                 if let nextDue = waitFirst {
                     waitFirst = nil
                     try await waitForWork(nextDue: nextDue)
+                    if isStopping {
+                        releaseSlot()
+                        break
+                    }
                 }
                 switch try await fetch(token: nextToken()) {
                 case .job(let job, let token, let more, let nextDue):

@@ -319,6 +319,71 @@ struct GroupTests {
         }
     }
 
+    @Test("an id left in a group's queue by a client that does not know groups is not run twice when reused")
+    func staleQueuedId() async throws {
+        try await TestQueue.with { t in
+            try await t.queue.setDefaultGroupConcurrency(2)
+            try await t.queue.add("first", options: JobOptions(jobId: "dup", group: "u"))
+            // A BullMQ client removing the job deletes its hash but not Relay's group keys; the id is then reused.
+            _ = try await t.redis.send("DEL", t.queue.keys.job("dup"))
+            try await t.queue.add("second", options: JobOptions(jobId: "dup", group: "u"))
+            #expect(try await t.redis.send("LLEN", t.queue.keys.groupWait("u")).int == 2)
+            let runs = Mutex<[String]>([])
+            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 4)) { context in
+                runs.withLock { $0.append(context.job.name) }
+                try await Task.sleep(for: .milliseconds(50))
+                return .null
+            }
+            #expect(try await eventually { try await t.queue.getJobState("dup") == .completed })
+            try await Task.sleep(for: .milliseconds(200))
+            worker.shutdown()
+            try await task.value
+            #expect(runs.withLock { $0 } == ["second"])
+            #expect(try await t.queue.groupStats() == [])
+            #expect(try await t.redis.send("LLEN", t.queue.keys.active).int == 0)
+        }
+    }
+
+    @Test("resuming a queue with only grouped jobs, or removing a job of a full group, wakes a waiting worker")
+    func wakeUps() async throws {
+        try await TestQueue.with { t in
+            try await t.queue.setDefaultGroupConcurrency(1)
+            try await t.queue.pause()
+            let started = Mutex<[String]>([])
+            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 2, drainDelay: .seconds(30))) { context in
+                started.withLock { $0.append(context.job.name) }
+                return .null
+            }
+            try await t.queue.add("held", options: JobOptions(group: "u"))
+            try await Task.sleep(for: .milliseconds(200))
+            try await t.queue.resume()
+            #expect(try await eventually(within: .seconds(2)) { started.withLock { $0 } == ["held"] })
+
+            // A job holding u's only slot (taken, then abandoned), and one queued behind it.
+            let holder = try await t.queue.add("holder", options: JobOptions(group: "u"))
+            try await Task.sleep(for: .milliseconds(100))
+            started.withLock { $0.removeAll() }
+            worker.shutdown()
+            try await task.value
+            _ = try await t.redis.send("HSET", t.queue.keys.job(holder), "gact", "=1")
+            _ = try await t.redis.pipeline([
+                RedisCommand("INCR", t.queue.keys.groupActive("u")), RedisCommand("ZREM", t.queue.keys.completed, holder),
+                RedisCommand("LPUSH", t.queue.keys.active, holder),
+            ])
+            try await t.queue.add("behind", options: JobOptions(group: "u"))
+            let (second, secondTask) = t.startWorker(options: WorkerOptions(concurrency: 2, drainDelay: .seconds(30))) { context in
+                started.withLock { $0.append(context.job.name) }
+                return .null
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(started.withLock { $0 }.isEmpty)
+            #expect(try await t.queue.remove(jobId: holder))
+            #expect(try await eventually(within: .seconds(2)) { started.withLock { $0 } == ["behind"] })
+            second.shutdown()
+            try await secondTask.value
+        }
+    }
+
     @Test("a queue grouped by an earlier version keeps its counts and turns once prepared")
     func migratesEarlierLayout() async throws {
         try await TestQueue.with { t in

@@ -14,7 +14,9 @@ local function take(jobId, fromList)
   local jobKey = base .. jobId
   if rcall("EXISTS", jobKey .. ":lock") == 1 then return end
   if fromList then rcall("LREM", KEYS[1], 0, jobId) else rcall("ZREM", KEYS[1], jobId) end
-  releaseGroupSlot(base, jobKey)
+  if releaseGroupSlot(base, jobKey) and not isPausedOrMaxed(KEYS[3], base .. "active") then
+    addBaseMarker(base .. "marker")
+  end
   releaseDeduplication(base, jobKey, jobId)
   removeJobData(jobKey)
   table.insert(removed, jobId)

@@ -20,14 +20,17 @@ for _, gid in ipairs(rcall("HKEYS", KEYS[2])) do
   if rcall("TYPE", waitKey)["ok"] == "zset" then
     local queued = rcall("ZRANGE", waitKey, 0, -1, "WITHSCORES")
     rcall("DEL", waitKey)
+    local plain = {}
     for index = 1, #queued, 2 do
       local score = tonumber(queued[index + 1])
       if score < 0x100000000 then
-        rcall("LPUSH", waitKey, queued[index])
+        table.insert(plain, queued[index])
       else
         rcall("ZADD", base .. "g:" .. gid .. ":prio", score, queued[index])
       end
     end
+    -- In serving order, LPUSH leaves the first to serve on the right.
+    for index = 1, #plain, 5000 do rcall("LPUSH", waitKey, unpack(plain, index, math.min(index + 4999, #plain))) end
   end
   if rcall("EXISTS", waitKey, base .. "g:" .. gid .. ":prio") > 0 then rcall("SADD", KEYS[3], gid) end
   moved[gid] = true

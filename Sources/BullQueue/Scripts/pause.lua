@@ -1,5 +1,6 @@
 -- pause: pauses or resumes a queue (BullMQ v6: jobs stay in `wait`; meta `paused` is the switch).
--- KEYS: 1 meta, 2 events, 3 marker, 4 wait, 5 prioritized, 6 delayed, 7 paused (v5 list, migrated on resume)
+-- KEYS: 1 meta, 2 events, 3 marker, 4 wait, 5 prioritized, 6 delayed, 7 paused (v5 list, migrated on resume),
+--       8 grl (Relay's ring of groups with a ready job, includes/groups)
 -- ARGV: 1 "paused" or "resumed"
 -- @include queueState
 
@@ -14,7 +15,7 @@ else
     rcall("RPUSH", KEYS[4], legacy[index])
   end
   if #legacy > 0 then rcall("LTRIM", KEYS[7], 0, -7001) end
-  if rcall("LLEN", KEYS[4]) > 0 or rcall("ZCARD", KEYS[5]) > 0 then addBaseMarker(KEYS[3]) end
+  if rcall("EXISTS", KEYS[4], KEYS[5], KEYS[8]) > 0 then addBaseMarker(KEYS[3]) end
   addDelayMarker(KEYS[3], KEYS[6])
 end
 emit(KEYS[2], cap, ARGV[1])

@@ -22,7 +22,8 @@ end
 local gid = rcall("HGET", jobKey, "gid")
 if gid then
   if unqueueGrouped(base, gid, jobId) then previous = "waiting" end
-  releaseGroupSlot(base, jobKey)
+  -- A full group that gets a slot back can be served now: wake a worker.
+  if releaseGroupSlot(base, jobKey) and not isPausedOrMaxed(KEYS[10], KEYS[2]) then addBaseMarker(base .. "marker") end
 end
 releaseDeduplication(base, jobKey, jobId)
 removeJobData(jobKey)

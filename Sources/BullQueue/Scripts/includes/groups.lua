@@ -158,6 +158,15 @@ local function makeReady(base, waitKey, prioritizedKey, pcKey, jobId, priority, 
   return true
 end
 
+-- Whether a job hash read from a group's queue is not a ready job after all: one holding a slot or finished (its
+-- id was left in the list by a client that does not know groups, and the id was then used again).
+local function isStaleEntry(fields)
+  for f = 1, #fields, 2 do
+    if fields[f] == "gact" or fields[f] == "finishedOn" then return true end
+  end
+  return false
+end
+
 -- The next grouped job, for the group whose turn it is: moved to `active` and counted, holding a slot once
 -- the caller sets its `gact` field to slotMark(limit). Returns its id, its job hash (HGETALL), whether the ring
 -- still has a group (the served one went back to it) and the group's limit; nil when none.
@@ -180,7 +189,11 @@ local function takeGrouped(base, activeKey)
           rcall("LPUSH", activeKey, jobId)
         end
         fields = rcall("HGETALL", base .. jobId)
-        if #fields == 0 then rcall("LREM", activeKey, 1, jobId) end
+        -- Gone or stale: drop the copy just put at the head of `active`.
+        if #fields == 0 or isStaleEntry(fields) then
+          rcall("LREM", activeKey, 1, jobId)
+          fields = {}
+        end
       until #fields > 0
       local left = jobId ~= nil and (rcall("LLEN", waitKey) > 0 or rcall("EXISTS", prioKey) == 1)
       if not left then rcall("SREM", base .. "gw", gid) end
