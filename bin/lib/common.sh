@@ -38,7 +38,8 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive FILE: the process in a pid file is running (the file may vanish meanwhile: its server removes it).
+pid_alive() { local pid; pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
 # start_redis DIR PORT: a private redis-server with no persistence.
 start_redis() {
@@ -56,7 +57,7 @@ start_redis() {
 stop_redis() {
     local dir=$1
     if pid_alive "$dir/redis.pid"; then
-        kill "$(cat "$dir/redis.pid")" 2>/dev/null
+        kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null
         for _ in $(seq 1 100); do pid_alive "$dir/redis.pid" || break; sleep 0.05; done
     fi
     rm -f "$dir/redis.pid"
