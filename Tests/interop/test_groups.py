@@ -89,7 +89,8 @@ async def test_python_view_of_grouped_jobs(ctx, real_relay):
 
     # A Relay worker with a limit of 1 per user: one grouped job active at a time, Python sees it active.
     w = await relay.work(ctx.q, "sleep", concurrency=3, extra=["--group-concurrency", "1"])
-    await relay.run("add", ctx.q, "slow", "--data", json.dumps({"ms": 800}), "--opts", json.dumps({"group": "u2"}))
+    # Long enough that adding the second job (a CLI process, slow on a loaded machine) happens while it runs.
+    await relay.run("add", ctx.q, "slow", "--data", json.dumps({"ms": 3000}), "--opts", json.dumps({"group": "u2"}))
     await relay.run("add", ctx.q, "slow2", "--data", json.dumps({"ms": 1}), "--opts", json.dumps({"group": "u2"}))
     await w.results(3, timeout=10)
 
