@@ -36,13 +36,8 @@ extension HTTPAPI {
         }
         let streamed = response.body
         response.body = ResponseBody { writer in
-            do {
-                try await streamed.write(writer)
-            } catch {
-                metrics.recordRequest(api: name, status: status, duration: ContinuousClock.now - started)
-                throw error
-            }
-            metrics.recordRequest(api: name, status: status, duration: ContinuousClock.now - started)
+            defer { metrics.recordRequest(api: name, status: status, duration: ContinuousClock.now - started) }
+            try await streamed.write(writer)
         }
         return response
     }

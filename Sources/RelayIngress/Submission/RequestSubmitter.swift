@@ -113,7 +113,7 @@ public struct RequestSubmitter: Sendable {
         }
     }
 
-    /// The rate limits, then the credits: returns the amount reserved for the job (zero without a ledger).
+    /// The rate limits, then the credits: returns the job's estimated cost (reserved when there is a ledger).
     private func admit(_ request: LLMRequest, chain: [String], userId: String, jobId: String) async throws -> Credits {
         if let limiter {
             let completion = request.kind == .embedding ? 0 : request.maxTokens ?? CreditEstimate.defaultCompletionTokens
