@@ -16,6 +16,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Tokens per minute per user without an override (default: $RELAY_TPM, else no limit).")
     var tpm: Int?
 
+    @Option(help: "Seconds between pings of each WebSocket peer; one that misses a pong is dropped (default: $RELAY_WS_PING_INTERVAL, else 30).")
+    var pingInterval: Int?
+
     func configuration() throws -> IngressConfiguration {
         let environmentPort = ProcessInfo.processInfo.environment["RELAY_PORT"]
         let chosen: Int
@@ -34,8 +37,15 @@ struct ServeOptions: ParsableArguments {
             guard value >= 0 else { throw ValidationError("limits cannot be negative") }
             return value == 0 ? nil : value
         }
+        var ping = pingInterval ?? 30
+        if pingInterval == nil, let variable = environment["RELAY_WS_PING_INTERVAL"] {
+            guard let parsed = Int(variable) else { throw ValidationError("RELAY_WS_PING_INTERVAL is not a number") }
+            ping = parsed
+        }
+        guard ping >= 1 else { throw ValidationError("the ping interval is at least 1 second") }
         return IngressConfiguration(
-            host: host, port: chosen, defaultLimits: .init(rpm: try limit(rpm, "RELAY_RPM"), tpm: try limit(tpm, "RELAY_TPM"))
+            host: host, port: chosen, pingInterval: .seconds(ping),
+            defaultLimits: .init(rpm: try limit(rpm, "RELAY_RPM"), tpm: try limit(tpm, "RELAY_TPM"))
         )
     }
 }

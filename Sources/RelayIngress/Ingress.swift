@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOWebSocket
 import Prometheus
 import RelayLedger
 import RelayProviders
@@ -35,34 +36,37 @@ public enum Ingress {
         router.get("api/providers") { _, _ in try await catalogue.providers() }
         router.get("api/models") { _, _ in catalogue.models() }
 
-        router.ws("ws") { request, context in
-            do {
-                let identity = try await authenticator.identity(of: request, allowQuery: true)
-                try identity.requireSubmit()
-                return .upgrade([:])
-            } catch let error as IngressError {
-                // Only a real upgrade attempt ends in the 400 that the refusal replaces.
-                if request.headers[.upgrade]?.lowercased() == "websocket" {
-                    UpgradeRefusals.refuse(context.channel, error: error)
+        router.get("ws") { _, _ -> Response in
+            throw HTTPError(.upgradeRequired, message: "/ws takes WebSocket connections only")
+        }
+        let server = HTTPServerBuilder { responder in
+            WebSocketUpgradeChannel(
+                responder: responder, maxMessageSize: configuration.maxWebSocketMessage,
+                authorize: { head in
+                    let identity = try await authenticator.identity(ofUpgrade: head)
+                    try identity.requireSubmit()
+                    return identity
+                },
+                open: { identity, channel in
+                    let outbound = WebSocketOutbound(channel: channel)
+                    let session = WebSocketSession(
+                        identity: identity, submitter: submitter, outbound: outbound, metrics: metrics, logger: logger
+                    )
+                    try channel.pipeline.syncOperations.addHandlers(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096,
+                            maxAccumulatedFrameSize: configuration.maxWebSocketMessage
+                        ),
+                        WebSocketConnectionHandler(
+                            session: session, outbound: outbound, pingInterval: .init(configuration.pingInterval)
+                        )
+                    )
                 }
-                throw HTTPError(error.code == .forbidden ? .forbidden : .unauthorized, message: error.message)
-            }
-        } onUpgrade: { inbound, outbound, context in
-            // The upgrade was authorised above; the token is read again for the session's identity.
-            let identity = try await authenticator.identity(of: context.request, allowQuery: true)
-            let session = WebSocketSession(
-                identity: identity, submitter: submitter, outbound: outbound, metrics: metrics, logger: context.logger
             )
-            try await session.run(inbound: inbound, maxMessageSize: configuration.maxWebSocketMessage)
         }
         return Application(
             router: router,
-            server: UpgradeRefusals.server(
-                router: router,
-                configuration: .init(
-                    ws: .init(maxFrameSize: configuration.maxWebSocketMessage, autoPing: .enabled(timePeriod: configuration.pingInterval))
-                )
-            ),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "relay"),
             logger: logger
         )

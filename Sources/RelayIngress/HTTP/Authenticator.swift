@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import NIOHTTP1
 
 /// Finds and verifies the bearer token of a request.
 struct Authenticator: Sendable {
@@ -17,4 +19,17 @@ struct Authenticator: Sendable {
     }
 
     static let apiKey = HTTPField.Name("x-api-key")!
+}
+
+extension Authenticator {
+    /// The identity of a WebSocket upgrade's token: `Authorization: Bearer`, `x-api-key` or `?token=`.
+    func identity(ofUpgrade head: HTTPRequestHead) async throws -> Identity {
+        let token = TokenAuthority.token(
+            authorization: head.headers.first(name: "authorization"),
+            apiKey: head.headers.first(name: "x-api-key"),
+            query: URI(head.uri).queryParameters.get("token")
+        )
+        guard let token else { throw IngressError(.unauthorized, "a bearer token is required") }
+        return try await authority.verify(token)
+    }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
 import RelayWorkers
@@ -15,13 +14,13 @@ final class WebSocketSession: Sendable {
 
     let identity: Identity
     let submitter: RequestSubmitter
-    let outbound: WebSocketOutboundWriter
+    let outbound: WebSocketOutbound
     let providers: Set<String>
     let metrics: IngressMetrics
     let logger: Logger
     private let inFlight = Mutex<[String: Task<Void, Never>]>([:])
 
-    init(identity: Identity, submitter: RequestSubmitter, outbound: WebSocketOutboundWriter, metrics: IngressMetrics, logger: Logger) {
+    init(identity: Identity, submitter: RequestSubmitter, outbound: WebSocketOutbound, metrics: IngressMetrics, logger: Logger) {
         self.identity = identity
         self.submitter = submitter
         self.outbound = outbound
@@ -30,37 +29,35 @@ final class WebSocketSession: Sendable {
         self.logger = logger
     }
 
-    /// Reads messages until the client goes away; protocol errors (oversized frames, …) close the connection.
-    func run(inbound: WebSocketInboundStream, maxMessageSize: Int) async throws {
+    /// The connection is open.
+    func opened() {
         metrics.webSocketOpened()
-        defer {
-            metrics.webSocketClosed()
-            let tasks = inFlight.withLock { tasks in
-                defer { tasks.removeAll() }
-                return Array(tasks.values)
-            }
-            for task in tasks { task.cancel() }
+    }
+
+    /// The connection is gone: its requests stop relaying; their jobs go on.
+    func closed() {
+        metrics.webSocketClosed()
+        let tasks = inFlight.withLock { tasks in
+            defer { tasks.removeAll() }
+            return Array(tasks.values)
         }
-        for try await message in inbound.messages(maxSize: maxMessageSize) {
-            switch message {
-            case .binary:
-                try await outbound.close(.unacceptableData, reason: "binary messages are not accepted; send JSON text")
+        for task in tasks { task.cancel() }
+    }
+
+    /// Handles one text message; a message without a usable id closes the connection with the reason.
+    func receive(_ text: String) {
+        do {
+            try handle(try ClientFrame.parse(text, providers: providers))
+        } catch {
+            guard let id = error.id else {
+                outbound.close(.policyViolation, reason: error.error.message)
                 return
-            case .text(let text):
-                do {
-                    try await handle(try ClientFrame.parse(text, providers: providers))
-                } catch let refusal as ClientFrame.Refusal {
-                    guard let id = refusal.id else {
-                        try await outbound.close(.policyViolation, reason: refusal.error.message)
-                        return
-                    }
-                    await send(error: refusal.error, id: id)
-                }
             }
+            send(error: error.error, id: id)
         }
     }
 
-    private func handle(_ frame: ClientFrame) async throws {
+    private func handle(_ frame: ClientFrame) throws(ClientFrame.Refusal) {
         switch frame {
         case .request(let id, let request, let provider, let stream):
             try start(id: id) {
@@ -75,18 +72,20 @@ final class WebSocketSession: Sendable {
                 try await self.relay(job, id: id, stream: true)
             }
         case .cancel(let id):
-            do {
-                guard try await submitter.cancel(clientId: id, identity: identity) else {
-                    throw IngressError(.invalidRequest, "there is no request '\(id)' to cancel")
+            Task {
+                do {
+                    guard try await self.submitter.cancel(clientId: id, identity: self.identity) else {
+                        throw IngressError(.invalidRequest, "there is no request '\(id)' to cancel")
+                    }
+                } catch {
+                    self.send(error: Self.ingressError(error), id: id)
                 }
-            } catch {
-                await send(error: Self.ingressError(error), id: id)
             }
         }
     }
 
     /// Runs `body` as the request `id`, refusing a duplicate id or one request too many.
-    private func start(id: String, _ body: @escaping @Sendable () async throws -> Void) throws {
+    private func start(id: String, _ body: @escaping @Sendable () async throws -> Void) throws(ClientFrame.Refusal) {
         let refusal = inFlight.withLock { tasks -> IngressError? in
             if tasks[id] != nil { return IngressError(.invalidRequest, "a request with id '\(id)' is already in flight") }
             if tasks.count >= Self.maxInFlight {
@@ -97,7 +96,7 @@ final class WebSocketSession: Sendable {
                     try await body()
                 } catch is CancellationError {
                 } catch {
-                    await self.send(error: Self.ingressError(error), id: id)
+                    self.send(error: Self.ingressError(error), id: id)
                 }
                 _ = self.inFlight.withLock { $0.removeValue(forKey: id) }
             }
@@ -112,7 +111,7 @@ final class WebSocketSession: Sendable {
         var text = ""
         for try await message in job.messages {
             if stream {
-                try await outbound.write(.text(message.withID(id)))
+                outbound.send(message.withID(id))
                 continue
             }
             switch message.kind {
@@ -122,19 +121,19 @@ final class WebSocketSession: Sendable {
                 guard case .object(var body) = message.body else { continue }
                 body["id"] = .string(id)
                 body["data"] = .string(text)
-                try await outbound.write(.text(JSONValue.object(body).json))
+                outbound.send(JSONValue.object(body).json)
             default:
-                try await outbound.write(.text(message.withID(id)))
+                outbound.send(message.withID(id))
             }
         }
     }
 
-    private func send(error: IngressError, id: String) async {
+    private func send(error: IngressError, id: String) {
         let body: JSONValue = [
             "id": .string(id), "type": "error",
             "error": ["code": .string(error.code.protocolCode), "message": .string(error.message)],
         ]
-        try? await outbound.write(.text(body.json))
+        outbound.send(body.json)
     }
 
     static func ingressError(_ error: any Error) -> IngressError {
