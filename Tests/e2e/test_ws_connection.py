@@ -36,8 +36,13 @@ class RawSocket:
     def send_text(self, payload: bytes) -> None:
         mask = os.urandom(4)
         masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-        assert len(payload) < 126
-        self.sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+        if len(payload) < 126:
+            header = bytes([0x81, 0x80 | len(payload)])
+        elif len(payload) < 1 << 16:
+            header = bytes([0x81, 0x80 | 126]) + struct.pack("!H", len(payload))
+        else:
+            header = bytes([0x81, 0x80 | 127]) + struct.pack("!Q", len(payload))
+        self.sock.sendall(header + mask + masked)
 
     def read_frame(self) -> tuple[int, bytes] | None:
         """(opcode, payload) of the next frame, or None once the server closed the socket."""
@@ -167,3 +172,79 @@ async def test_stopping_the_server_closes_connections_with_1001(fast_ping_ingres
     assert code == 1001, f"close code {code} ({reason!r})"
     await asyncio.to_thread(proc.process.wait, 10)
     assert time.monotonic() - started < 10
+
+
+def open_websockets(endpoint) -> float:
+    for line in httpx.get(f"{endpoint.http}/metrics").text.splitlines():
+        if line.startswith("relay_websocket_connections "):
+            return float(line.split()[1])
+    raise AssertionError("no relay_websocket_connections gauge")
+
+
+@pytest.mark.deadline(30)
+async def test_closed_connections_are_forgotten(fast_ping_ingress, user):
+    endpoint, _ = fast_ping_ingress
+    assert open_websockets(endpoint) == 0
+    polite = [await ws_connect(endpoint, user[1]) for _ in range(3)]
+    abrupt = RawSocket(endpoint.port, user[1])
+    assert open_websockets(endpoint) == 4
+    for ws in polite:
+        await ws.close()
+    abrupt.close()  # no close frame: the socket just goes away
+    deadline = time.monotonic() + 5
+    while open_websockets(endpoint) != 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert open_websockets(endpoint) == 0
+
+
+@pytest.mark.deadline(60)
+async def test_a_client_that_stops_reading_is_disconnected(relay):
+    """Its unread messages pile up in the server only to a bound (8 MiB), then the connection is closed. (On the
+    session's relay: its pings come every 30 s, so they do not drop this peer first.)"""
+    _, token = relay.user("slow-reader", credits="100000")
+    before = open_websockets(relay)
+    inputs = [f"t{index}" for index in range(2048)]  # about 330 KB of vectors per answer
+    reader = RawSocket(relay.port, token)
+    reader.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    assert open_websockets(relay) == before + 1
+    try:
+        for index in range(64):
+            reader.send_text(json.dumps({"id": f"e{index}", "type": "embedding", "model": "text-embedding-3-small",
+                                         "input": inputs}).encode())
+        deadline = time.monotonic() + 40
+        while open_websockets(relay) > before and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert open_websockets(relay) == before, "the server still holds the connection of a client that reads nothing"
+    finally:
+        reader.close()
+
+
+def raw_exchange(port: int, request: bytes) -> bytes:
+    """Sends `request` on a new connection; everything the server answers until it closes (or 3 s pass)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data
+
+
+KEY = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+
+@pytest.mark.parametrize("headers", [b"", KEY + b"Sec-WebSocket-Version: 8\r\n"], ids=["no-key", "version-8"])
+def test_a_malformed_upgrade_is_400_with_a_reason(relay, user, headers):
+    answer = raw_exchange(relay.port, b"GET /ws HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          + headers + f"Authorization: Bearer {user[1]}\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    assert json.loads(body)["error"]["code"] == "INVALID_REQUEST"
+
+
+def test_an_upgrade_after_a_request_on_the_same_connection_is_redirected(relay, user):
+    upgrade = (b"GET /ws?x=1 HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + KEY
+               + b"Sec-WebSocket-Version: 13\r\n\r\n")
+    answer = raw_exchange(relay.port, b"GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n" + upgrade)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    second = answer[answer.index(b"HTTP/1.1 ", 10):]
+    assert second.startswith(b"HTTP/1.1 307") and b"location: /ws?x=1" in second.lower(), answer

@@ -102,6 +102,12 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // NIO drops the head of a request with an Upgrade header that no upgrader takes (no key, another
+            // version or protocol): such a request is answered with 400, as it cannot be routed.
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Outcome>.self)
+            try channel.pipeline.syncOperations.addHandler(
+                UpgradeRequestObserver { attempt.value = UpgradeAttempt() }, position: .before(upgradeHandler)
+            )
             return Value(outcome: outcome, channel: channel)
         }
     }
@@ -131,7 +137,9 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     private static func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, refusal: IngressError?) async throws {
         let status = HTTPResponse.Status(code: refusal?.httpStatus ?? 400)
         let code = refusal?.code.rawValue ?? "INVALID_REQUEST"
-        let message = refusal?.message ?? "the WebSocket upgrade request is malformed"
+        let message =
+            refusal?.message
+            ?? "a WebSocket upgrade needs Connection: Upgrade, Upgrade: websocket, a Sec-WebSocket-Key and Sec-WebSocket-Version 13"
         let body = ByteBuffer(string: #"{"error":{"code":"\#(code)","message":\#(JSONValue.quoted(message))}}"#)
         try await http.executeThenClose { _, outbound in
             let head = HTTPResponse(
@@ -151,7 +159,34 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                 return
             }
             let location = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
-            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
+            try await writer.writeResponse(
+                HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location, .contentLength: "0"])
+            )
+            throw LateUpgrade()  // ends the connection, so the client reconnects
         }
+    }
+
+    private struct LateUpgrade: Error {}
+}
+
+/// Calls `sawUpgrade` when a connection's first request asks for an upgrade, then leaves the pipeline.
+private final class UpgradeRequestObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let sawUpgrade: () -> Void
+
+    init(sawUpgrade: @escaping () -> Void) {
+        self.sawUpgrade = sawUpgrade
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(let head) = unwrapInboundIn(data) else {
+            context.fireChannelRead(data)
+            return
+        }
+        if head.headers.contains(name: "upgrade") { sawUpgrade() }
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
     }
 }
