@@ -34,15 +34,21 @@ class RawSocket:
         assert head.startswith(b"HTTP/1.1 101"), head
 
     def send_text(self, payload: bytes) -> None:
+        self.sock.sendall(self.frame(0x1, payload))
+
+    @staticmethod
+    def frame(opcode: int, payload: bytes) -> bytes:
+        """One final, masked frame."""
         mask = os.urandom(4)
         masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+        first = 0x80 | opcode
         if len(payload) < 126:
-            header = bytes([0x81, 0x80 | len(payload)])
+            header = bytes([first, 0x80 | len(payload)])
         elif len(payload) < 1 << 16:
-            header = bytes([0x81, 0x80 | 126]) + struct.pack("!H", len(payload))
+            header = bytes([first, 0x80 | 126]) + struct.pack("!H", len(payload))
         else:
-            header = bytes([0x81, 0x80 | 127]) + struct.pack("!Q", len(payload))
-        self.sock.sendall(header + mask + masked)
+            header = bytes([first, 0x80 | 127]) + struct.pack("!Q", len(payload))
+        return header + mask + masked
 
     def read_frame(self) -> tuple[int, bytes] | None:
         """(opcode, payload) of the next frame, or None once the server closed the socket."""
@@ -220,12 +226,15 @@ async def test_a_client_that_stops_reading_is_disconnected(relay):
 
 
 def raw_exchange(port: int, request: bytes) -> bytes:
-    """Sends `request` on a new connection; everything the server answers until it closes (or 3 s pass)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+    """Sends `request` on a new connection; everything the server answers until it closes (or 2 s pass)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
         sock.sendall(request)
         data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except TimeoutError:
+            pass  # a kept-alive connection: what came is the answer
         return data
 
 
@@ -248,3 +257,48 @@ def test_an_upgrade_after_a_request_on_the_same_connection_is_redirected(relay, 
     assert answer.startswith(b"HTTP/1.1 200"), answer
     second = answer[answer.index(b"HTTP/1.1 ", 10):]
     assert second.startswith(b"HTTP/1.1 307") and b"location: /ws?x=1" in second.lower(), answer
+
+
+def test_a_request_with_another_upgrade_is_served_as_http(relay):
+    answer = raw_exchange(relay.port, b"GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                          b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+
+
+def test_an_unparsable_request_is_400(relay):
+    answer = raw_exchange(relay.port, b"THIS IS NOT HTTP\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    assert json.loads(body)["error"]["code"] == "INVALID_REQUEST"
+
+
+def test_the_close_reason_survives_the_peers_close_in_the_same_read(relay, user):
+    peer = RawSocket(relay.port, user[1])
+    try:
+        peer.sock.sendall(RawSocket.frame(0x1, b"\xff\xfe") + RawSocket.frame(0x8, struct.pack("!H", 1000)))
+        frame = peer.read_frame()
+    finally:
+        peer.close()
+    assert frame is not None and frame[0] == 0x8 and struct.unpack("!H", frame[1][:2])[0] == 1007, frame
+
+
+def test_a_close_code_a_peer_may_not_send_is_answered_with_1002(relay, user):
+    peer = RawSocket(relay.port, user[1])
+    try:
+        peer.sock.sendall(RawSocket.frame(0x8, struct.pack("!H", 1005)))
+        frame = peer.read_frame()
+    finally:
+        peer.close()
+    assert frame is not None and frame[0] == 0x8 and struct.unpack("!H", frame[1][:2])[0] == 1002, frame
+
+
+@pytest.mark.deadline(30)
+def test_a_silent_connection_does_not_hold_up_shutdown(fast_ping_ingress):
+    endpoint, proc = fast_ping_ingress
+    with socket.create_connection(("127.0.0.1", endpoint.port), timeout=10) as silent:
+        time.sleep(0.2)
+        started = time.monotonic()
+        proc.process.send_signal(signal.SIGTERM)
+        proc.process.wait(10)
+        assert time.monotonic() - started < 10
+        assert silent.recv(1) == b""  # closed by the server

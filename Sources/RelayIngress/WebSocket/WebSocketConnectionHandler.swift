@@ -57,7 +57,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         case .connectionClose:
             answerClose(context: context, frame: frame)
         default:
-            break
+            outbound.close(.protocolError, reason: "unknown opcode")
         }
     }
 
@@ -68,30 +68,43 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         case is NIOWebSocketFrameAggregator.Error:
             outbound.close(.protocolError, reason: "the message's fragments are malformed")
         case is NIOWebSocketError:
-            break  // WebSocketProtocolErrorHandler sent the close frame and closes the connection.
+            break
         default:
             context.close(promise: nil)
         }
     }
 
+    /// Closes with 1001 when the server shuts down; closes at once when the peer's input ended without a close.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
+        switch event {
+        case is ChannelShouldQuiesceEvent:
             outbound.close(.goingAway, reason: "Relay is shutting down")
-        } else {
+        case ChannelEvent.inputClosed:
+            context.close(promise: nil)
+        default:
             context.fireUserInboundEventTriggered(event)
         }
     }
 
-    /// Answers the peer's close with the same code, then closes the connection.
+    /// Answers the peer's close with its code (1002 for one a peer may not send), after anything still queued,
+    /// then closes the connection.
     private func answerClose(context: ChannelHandlerContext, frame: WebSocketFrame) {
         if outbound.beginClosing() {
             var data = frame.unmaskedData
             var reply = context.channel.allocator.buffer(capacity: 2)
-            if let code = data.readWebSocketErrorCode() { reply.write(webSocketErrorCode: code) }
+            if data.readableBytes >= 2, let code = data.readWebSocketErrorCode() {
+                reply.write(webSocketErrorCode: Self.sendable(code) ? code : .protocolError)
+            }
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)), promise: nil)
         }
-        context.flush()
+        outbound.writeQueued()
         context.close(promise: nil)
+    }
+
+    /// Whether a peer may send `code` in a close frame (RFC 6455, 7.4).
+    private static func sendable(_ code: WebSocketErrorCode) -> Bool {
+        let value = UInt16(webSocketErrorCode: code)
+        return (1000...1003).contains(value) || (1007...1011).contains(value) || (3000...4999).contains(value)
     }
 
     private func ping(_ channel: any Channel) {

@@ -57,11 +57,11 @@ final class WebSocketOutbound: Sendable {
             defer { state.scheduled = true }
             return !state.scheduled
         }
-        if schedule { channel.eventLoop.execute { self.flush() } }
+        if schedule { channel.eventLoop.execute { self.writeQueued() } }
     }
 
     /// Writes what is queued, with one flush; on the event loop.
-    private func flush() {
+    func writeQueued() {
         let items = state.withLock { state in
             defer {
                 state.items.removeAll(keepingCapacity: false)
@@ -89,7 +89,9 @@ final class WebSocketOutbound: Sendable {
     private func writeClose(_ code: WebSocketErrorCode, reason: String) {
         var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         data.write(webSocketErrorCode: code)
-        data.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
+        var reason = reason
+        while reason.utf8.count > 123 { reason.removeLast() }
+        data.writeString(reason)
         channel.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
         let channel = self.channel
         channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }

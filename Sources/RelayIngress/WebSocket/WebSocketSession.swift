@@ -19,6 +19,7 @@ final class WebSocketSession: Sendable {
     let metrics: IngressMetrics
     let logger: Logger
     private let inFlight = Mutex<[String: Task<Void, Never>]>([:])
+    private let cancelsInFlight = Atomic<Int>(0)
 
     init(identity: Identity, submitter: RequestSubmitter, outbound: WebSocketOutbound, metrics: IngressMetrics, logger: Logger) {
         self.identity = identity
@@ -72,7 +73,14 @@ final class WebSocketSession: Sendable {
                 try await self.relay(job, id: id, stream: true)
             }
         case .cancel(let id):
+            guard cancelsInFlight.add(1, ordering: .relaxed).newValue <= Self.maxInFlight else {
+                cancelsInFlight.subtract(1, ordering: .relaxed)
+                throw ClientFrame.Refusal(
+                    id: id, error: IngressError(.rateLimitExceeded, "at most \(Self.maxInFlight) cancels may be in flight on one connection")
+                )
+            }
             Task {
+                defer { self.cancelsInFlight.subtract(1, ordering: .relaxed) }
                 do {
                     guard try await self.submitter.cancel(clientId: id, identity: self.identity) else {
                         throw IngressError(.invalidRequest, "there is no request '\(id)' to cancel")

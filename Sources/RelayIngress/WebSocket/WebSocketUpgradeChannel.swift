@@ -21,6 +21,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         case webSocket
     }
 
+    /// A connection being set up, with what its first request will become.
     struct Value: ServerChildChannelValue {
         let outcome: EventLoopFuture<Outcome>
         let channel: any Channel
@@ -102,12 +103,11 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            // NIO drops the head of a request with an Upgrade header that no upgrader takes (no key, another
-            // version or protocol): such a request is answered with 400, as it cannot be routed.
             let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Outcome>.self)
-            try channel.pipeline.syncOperations.addHandler(
-                UpgradeRequestObserver { attempt.value = UpgradeAttempt() }, position: .before(upgradeHandler)
-            )
+            let guardHandler = FirstRequestGuard { attempt.value = UpgradeAttempt() }
+            try channel.pipeline.syncOperations.addHandler(guardHandler, position: .before(upgradeHandler))
+            let guardContext = try channel.pipeline.syncOperations.context(handler: guardHandler)
+            outcome.whenComplete { _ in guardHandler.settle(context: guardContext) }
             return Value(outcome: outcome, channel: channel)
         }
     }
@@ -120,10 +120,11 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             case .refused(let http, let refusal):
                 try await Self.refuse(http, refusal: refusal)
             case .webSocket:
-                break  // served by its channel handlers from here on
+                break
             }
         } catch {
             logger.debug("A connection ended before its first request was answered", metadata: ["error.type": "\(type(of: error))"])
+            value.channel.close(promise: nil)
         }
     }
 
@@ -162,31 +163,10 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             try await writer.writeResponse(
                 HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location, .contentLength: "0"])
             )
-            throw LateUpgrade()  // ends the connection, so the client reconnects
+            throw LateUpgrade()
         }
     }
 
+    /// Thrown after the redirect, so the connection ends and the client reconnects.
     private struct LateUpgrade: Error {}
-}
-
-/// Calls `sawUpgrade` when a connection's first request asks for an upgrade, then leaves the pipeline.
-private final class UpgradeRequestObserver: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-
-    private let sawUpgrade: () -> Void
-
-    init(sawUpgrade: @escaping () -> Void) {
-        self.sawUpgrade = sawUpgrade
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head(let head) = unwrapInboundIn(data) else {
-            context.fireChannelRead(data)
-            return
-        }
-        if head.headers.contains(name: "upgrade") { sawUpgrade() }
-        context.fireChannelRead(data)
-        context.pipeline.syncOperations.removeHandler(self, promise: nil)
-    }
 }
