@@ -21,6 +21,8 @@ public struct IngressError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unavailable = Code(rawValue: "UNAVAILABLE")
         public static let payloadTooLarge = Code(rawValue: "PAYLOAD_TOO_LARGE")
         public static let notFound = Code(rawValue: "NOT_FOUND")
+        /// A WebSocket version other than 13 (426).
+        public static let upgradeRequired = Code(rawValue: "UPGRADE_REQUIRED")
         public static let `internal` = Code(rawValue: "INTERNAL")
 
         public var description: String { rawValue }
@@ -28,7 +30,7 @@ public struct IngressError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The code as the WebSocket protocol names it (its list is fixed).
         public var protocolCode: String {
             switch self {
-            case .modelNotFound, .payloadTooLarge, .notFound: return "INVALID_REQUEST"
+            case .modelNotFound, .payloadTooLarge, .notFound, .upgradeRequired: return "INVALID_REQUEST"
             case .unavailable: return "INTERNAL"
             default: return rawValue
             }
@@ -57,6 +59,7 @@ public struct IngressError: Error, Sendable, Hashable, CustomStringConvertible {
         case .insufficientCredits: return 402
         case .rateLimitExceeded: return 429
         case .payloadTooLarge: return 413
+        case .upgradeRequired: return 426
         case .providerError: return 502
         case .allProvidersFailed, .unavailable: return 503
         case .timeout: return 504

@@ -18,7 +18,7 @@ struct RelayChildProcess {
         env["OPENAI_API_KEY"] = nil
         env["ANTHROPIC_API_KEY"] = nil
         process.environment = env
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = FileHandle(forWritingAtPath: log)
         process.standardOutput = handle
         process.standardError = handle

@@ -12,29 +12,46 @@ public final class IngressMetrics: Sendable {
         .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
     ]
 
+    private static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "relay_http_requests", unitName: "total", helpText: "HTTP requests by API and status"
+        )
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "relay_http_request_duration", unitName: "seconds", helpText: "HTTP request latency, to the last byte"
+        )
+    }
+    private static var firstResult: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "relay_first_result", unitName: "seconds",
+            helpText: "Time from a request's arrival to its first chunk (or whole result)"
+        )
+    }
+    private static var queueJobs: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "relay_queue_jobs", unitName: "", helpText: "Jobs in each pool's queue by state"
+        )
+    }
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        webSockets = registry.makeGauge(name: "relay_websocket_connections", help: "Open WebSocket connections")
+        webSockets = registry.makeGauge(
+            descriptor: .init(metricName: "relay_websocket_connections", unitName: "", helpText: "Open WebSocket connections")
+        )
     }
 
     /// Counts a finished HTTP request and records how long it took.
     func recordRequest(api: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            name: "relay_http_requests_total", labels: [("api", api), ("status", String(status))],
-            help: "HTTP requests by API and status"
-        ).increment()
-        registry.makeDurationHistogram(
-            name: "relay_http_request_duration_seconds", labels: [("api", api)], buckets: Self.latencyBuckets,
-            help: "HTTP request latency, to the last byte"
-        ).record(duration)
+        registry.makeCounter(descriptor: Self.requests, labels: [("api", api), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("api", api)], buckets: Self.latencyBuckets)
+            .record(duration)
     }
 
     /// Records the time from a request's arrival to its first result.
     func recordFirstResult(api: String, after duration: Duration) {
-        registry.makeDurationHistogram(
-            name: "relay_first_result_seconds", labels: [("api", api)], buckets: Self.latencyBuckets,
-            help: "Time from a request's arrival to its first chunk (or whole result)"
-        ).record(duration)
+        registry.makeDurationHistogram(descriptor: Self.firstResult, labels: [("api", api)], buckets: Self.latencyBuckets)
+            .record(duration)
     }
 
     func webSocketOpened() { webSockets.increment() }
@@ -45,10 +62,8 @@ public final class IngressMetrics: Sendable {
         for (pool, queue) in queues {
             guard let counts = try? await queue.getJobCounts([.waiting, .prioritized, .delayed, .active]) else { continue }
             for (state, count) in counts {
-                registry.makeGauge(
-                    name: "relay_queue_jobs", labels: [("pool", pool), ("state", state.rawValue)],
-                    help: "Jobs in each pool's queue by state"
-                ).set(Double(count))
+                registry.makeGauge(descriptor: Self.queueJobs, labels: [("pool", pool), ("state", state.rawValue)])
+                    .set(Double(count))
             }
         }
     }

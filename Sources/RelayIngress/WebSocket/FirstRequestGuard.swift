@@ -7,7 +7,8 @@ import RelayJSON
 /// Until then no other handler answers for the connection, so this one:
 /// - strips an `Upgrade` header that does not ask for `websocket` (`h2c`, …), so the request is served as HTTP/1.1;
 ///   NIO would drop the head of a request whose upgrade no upgrader takes;
-/// - reports a WebSocket upgrade request to `sawWebSocketUpgrade` (one NIO cannot take is answered with 400);
+/// - reports a WebSocket upgrade request to `sawWebSocketUpgrade`, with whether it asks for version 13 (one NIO
+///   cannot take is answered with 400, or 426 for another version);
 /// - answers a request it cannot parse with 400, and closes a connection that sends no request head within
 ///   `headTimeout` or is still waiting when the server shuts down.
 final class FirstRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -17,11 +18,11 @@ final class FirstRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let headTimeout: TimeAmount
-    private let sawWebSocketUpgrade: () -> Void
+    private let sawWebSocketUpgrade: (_ version13: Bool) -> Void
     private var timeout: Scheduled<Void>?
     private var settled = false
 
-    init(headTimeout: TimeAmount = .seconds(30), sawWebSocketUpgrade: @escaping () -> Void) {
+    init(headTimeout: TimeAmount = .seconds(30), sawWebSocketUpgrade: @escaping (_ version13: Bool) -> Void) {
         self.headTimeout = headTimeout
         self.sawWebSocketUpgrade = sawWebSocketUpgrade
     }
@@ -50,7 +51,7 @@ final class FirstRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timeout?.cancel()
         let upgrades = head.headers[canonicalForm: "upgrade"]
         if upgrades.contains(where: { $0.lowercased() == "websocket" }) {
-            sawWebSocketUpgrade()
+            sawWebSocketUpgrade(head.headers["sec-websocket-version"].allSatisfy { $0 == "13" })
             context.fireChannelRead(data)
         } else if !upgrades.isEmpty {
             head.headers.remove(name: "upgrade")

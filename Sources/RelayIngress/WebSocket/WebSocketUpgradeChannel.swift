@@ -12,7 +12,7 @@ import RelayJSON
 /// HTTP/1 connections, of which those to `/ws` with a valid token upgrade to Relay's WebSocket protocol.
 ///
 /// An upgraded connection is served by channel handlers on its event loop, so an idle WebSocket holds no task.
-/// A refused upgrade is answered with its status (401, 403, 404) and a JSON reason.
+/// A refused upgrade is answered with its status (400, 401, 403, 404, 426) and a JSON reason.
 struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     /// What became of a connection's first request.
     enum Outcome: Sendable {
@@ -104,10 +104,14 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Outcome>.self)
-            let guardHandler = FirstRequestGuard { attempt.value = UpgradeAttempt() }
+            let guardHandler = FirstRequestGuard { version13 in
+                attempt.value = UpgradeAttempt(
+                    refusal: version13 ? nil : IngressError(.upgradeRequired, "this server speaks WebSocket version 13 only")
+                )
+            }
             try channel.pipeline.syncOperations.addHandler(guardHandler, position: .before(upgradeHandler))
             let guardContext = try channel.pipeline.syncOperations.context(handler: guardHandler)
-            outcome.whenComplete { _ in guardHandler.settle(context: guardContext) }
+            outcome.assumeIsolated().whenComplete { _ in guardHandler.settle(context: guardContext) }
             return Value(outcome: outcome, channel: channel)
         }
     }
@@ -138,15 +142,16 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     private static func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, refusal: IngressError?) async throws {
         let status = HTTPResponse.Status(code: refusal?.httpStatus ?? 400)
         let code = refusal?.code.rawValue ?? "INVALID_REQUEST"
+        var headers: HTTPFields = [.connection: "close", .contentType: "application/json"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if status == .upgradeRequired { headers[.secWebSocketVersion] = "13" }
         let message =
             refusal?.message
             ?? "a WebSocket upgrade needs Connection: Upgrade, Upgrade: websocket, a Sec-WebSocket-Key and Sec-WebSocket-Version 13"
         let body = ByteBuffer(string: #"{"error":{"code":"\#(code)","message":\#(JSONValue.quoted(message))}}"#)
         try await http.executeThenClose { _, outbound in
-            let head = HTTPResponse(
-                status: status,
-                headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"]
-            )
+            headers[.contentLength] = "\(body.readableBytes)"
+            let head = HTTPResponse(status: status, headerFields: headers)
             try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
         }
     }
