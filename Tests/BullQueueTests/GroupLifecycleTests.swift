@@ -67,15 +67,7 @@ struct GroupLifecycleTests {
             let lifo = try await t.queue.add("c", options: JobOptions(lifo: true, group: "u"))
             let high2 = try await t.queue.add("p1b", options: JobOptions(priority: 1, group: "u"))
             #expect(try await t.queue.groupStats(group: "u").queued == 6)
-            let order = Mutex<[String]>([])
-            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 1)) { context in
-                order.withLock { $0.append(context.job.id) }
-                return .null
-            }
-            #expect(try await eventually { try await t.queue.getJobCounts()[.completed] == 6 })
-            worker.shutdown()
-            try await task.value
-            #expect(order.withLock { $0 } == [lifo, a, b, high, high2, low])
+            #expect(try await t.processingOrder(count: 6) == [lifo, a, b, high, high2, low])
             #expect(try await t.queue.groupStats() == [])
         }
     }
@@ -175,15 +167,7 @@ struct GroupLifecycleTests {
             #expect(try await t.queue.getJobCounts()[.waiting] == 4)
             #expect(try await t.queue.getJobState(prioritized) == .waiting)
 
-            let order = Mutex<[String]>([])
-            let (worker, task) = t.startWorker(options: WorkerOptions(concurrency: 1)) { context in
-                order.withLock { $0.append(context.job.id) }
-                return .null
-            }
-            #expect(try await eventually { try await t.queue.getJobCounts()[.completed] == 4 })
-            worker.shutdown()
-            try await task.value
-            #expect(order.withLock { $0 } == [other, first, second, prioritized])
+            #expect(try await t.processingOrder(count: 4) == [other, first, second, prioritized])
         }
     }
 }

@@ -40,3 +40,18 @@ func countingProcessor(_ counter: RunningCounter) -> JobProcessor {
         return .null
     }
 }
+
+extension TestQueue {
+    /// Runs a worker until `count` jobs have completed; the ids in the order they were processed.
+    func processingOrder(count: Int, options: WorkerOptions = WorkerOptions(concurrency: 1)) async throws -> [String] {
+        let order = Mutex<[String]>([])
+        let (worker, task) = startWorker(options: options) { context in
+            order.withLock { $0.append(context.job.id) }
+            return .null
+        }
+        #expect(try await eventually { try await queue.getJobCounts()[.completed] == count })
+        worker.shutdown()
+        try await task.value
+        return order.withLock { $0 }
+    }
+}

@@ -193,16 +193,8 @@ struct GroupTests {
             #expect(try await crashed.takeNextJob(token: "crashed-2") == nil)
             #expect(try await t.queue.groupStats(group: "u").active == 1)
 
-            let order = Mutex<[String]>([])
             let options = WorkerOptions(concurrency: 2, stalledInterval: .milliseconds(300))
-            let (worker, task) = t.startWorker(options: options) { context in
-                order.withLock { $0.append(context.job.id) }
-                return .null
-            }
-            #expect(try await eventually { try await t.queue.getJobCounts()[.completed] == 2 })
-            worker.shutdown()
-            try await task.value
-            #expect(order.withLock { $0 } == [first, second])
+            #expect(try await t.processingOrder(count: 2, options: options) == [first, second])
             #expect(try await t.queue.getJob(first)?.stalledCounter == 1)
             #expect(try await t.queue.groupStats() == [])
         }
