@@ -53,6 +53,7 @@ public enum Ingress {
                         identity: identity, submitter: submitter, outbound: outbound, metrics: metrics, logger: logger
                     )
                     try channel.pipeline.syncOperations.addHandlers(
+                        MaskedFrameCheck(outbound: outbound),
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096,
                             maxAccumulatedFrameSize: configuration.maxWebSocketMessage

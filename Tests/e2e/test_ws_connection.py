@@ -37,18 +37,18 @@ class RawSocket:
         self.sock.sendall(self.frame(0x1, payload))
 
     @staticmethod
-    def frame(opcode: int, payload: bytes) -> bytes:
-        """One final, masked frame."""
-        mask = os.urandom(4)
-        masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-        first = 0x80 | opcode
+    def frame(opcode: int, payload: bytes, masked: bool = True) -> bytes:
+        """One final frame, masked as a client must unless told otherwise."""
+        mask = os.urandom(4) if masked else b""
+        body = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload)) if masked else payload
+        first, bit = 0x80 | opcode, 0x80 if masked else 0
         if len(payload) < 126:
-            header = bytes([first, 0x80 | len(payload)])
+            header = bytes([first, bit | len(payload)])
         elif len(payload) < 1 << 16:
-            header = bytes([first, 0x80 | 126]) + struct.pack("!H", len(payload))
+            header = bytes([first, bit | 126]) + struct.pack("!H", len(payload))
         else:
-            header = bytes([first, 0x80 | 127]) + struct.pack("!Q", len(payload))
-        return header + mask + masked
+            header = bytes([first, bit | 127]) + struct.pack("!Q", len(payload))
+        return header + mask + body
 
     def read_frame(self) -> tuple[int, bytes] | None:
         """(opcode, payload) of the next frame, or None once the server closed the socket."""
@@ -138,6 +138,19 @@ def test_invalid_utf8_closes_with_1007(relay, user):
         peer.close()
     assert frame is not None and frame[0] == 0x8, frame
     assert struct.unpack("!H", frame[1][:2])[0] == 1007, frame
+
+
+def test_an_unmasked_frame_closes_with_1002(relay, user):
+    peer = RawSocket(relay.port, user[1])
+    try:
+        peer.sock.sendall(RawSocket.frame(0x1, json.dumps(chat("unmasked")).encode(), masked=False))
+        frames = []
+        while (frame := peer.read_frame()) is not None:
+            frames.append(frame)
+    finally:
+        peer.close()
+    assert [opcode for opcode, _ in frames] == [0x8], frames
+    assert struct.unpack("!H", frames[0][1][:2])[0] == 1002, frames
 
 
 def test_plain_get_of_ws_is_426(relay, user):
@@ -248,6 +261,15 @@ def test_an_upgrade_without_a_key_is_400_with_a_reason(relay, user):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400"), answer
     assert json.loads(body)["error"]["code"] == "INVALID_REQUEST"
+
+
+def test_an_upgrade_that_is_not_a_get_is_400(relay, user):
+    answer = raw_exchange(relay.port, b"POST /ws HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          + KEY + f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {user[1]}\r\n"
+                          "Content-Length: 0\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    assert "GET" in json.loads(body)["error"]["message"]
 
 
 def test_another_websocket_version_is_426_naming_13(relay, user):

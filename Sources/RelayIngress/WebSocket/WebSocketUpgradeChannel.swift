@@ -60,6 +60,10 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                         attempt.value?.refusal = IngressError(.notFound, "WebSocket connections are served on /ws only")
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
+                    guard head.method == .GET else {
+                        attempt.value?.refusal = IngressError(.invalidRequest, "a WebSocket upgrade must be a GET request")
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
                     let verified = channel.eventLoop.makePromise(of: Identity.self)
                     verified.completeWithTask { try await authorize(head) }
                     return verified.futureResult.map { identity -> HTTPHeaders? in
