@@ -124,6 +124,21 @@ public final class RedisClient: Sendable {
         try await subscriber.subscribe(channels: channels, heartbeat: heartbeat)
     }
 
+    /// Subscribes to the messages on `channel` addressed to `address`: those whose payload begins with the address
+    /// and a newline; each comes without that first line. Many addresses share one SUBSCRIBE: while the channel
+    /// is subscribed (``hold(channel:)``, or another address), a new address is listened to without a round trip.
+    public func subscribe(
+        to channel: String, address: String, heartbeat: Duration? = nil
+    ) async throws -> RedisSubscription {
+        try await subscriber.subscribe(channel: channel, address: address, heartbeat: heartbeat)
+    }
+
+    /// Keeps `channel` subscribed while the returned subscription lasts, for addressed subscriptions; it gets no
+    /// messages itself. Returns once Redis confirmed the subscription.
+    public func hold(channel: String) async throws -> RedisSubscription {
+        try await subscriber.hold(channel: channel)
+    }
+
     /// Subscribes to glob-style patterns (PSUBSCRIBE); returns once Redis confirmed them.
     public func subscribe(toPatterns patterns: [String]) async throws -> RedisSubscription {
         try await subscriber.subscribe(patterns: patterns)

@@ -22,14 +22,51 @@ final class RedisSubscriber: Sendable {
         var connection: RedisConnection?
         var connecting = false
         var closed = false
-        var listeners: [Target: [UInt64: Continuation]] = [:]
-        /// The targets of each subscription, so that ending one touches only its own.
-        var targetsByID: [UInt64: [Target]] = [:]
+        var members: [Target: Members] = [:]
+        /// The targets of each subscription (and its address), so that ending one touches only its own.
+        var memberships: [UInt64: Membership] = [:]
         var confirmations: [Target: [EventLoopPromise<Void>]] = [:]
         /// Subscriptions with a heartbeat, and when each last got something.
         var heartbeats: [UInt64: Heartbeat] = [:]
         var heartbeatTask: RepeatedTask?
         var nextID: UInt64 = 0
+    }
+
+    /// Who listens on one channel or pattern.
+    private struct Members: Sendable {
+        /// Subscriptions that get every message.
+        var all: [UInt64: Continuation] = [:]
+        /// Subscriptions that get only the messages addressed to them, by address.
+        var addressed: [String: [UInt64: Continuation]] = [:]
+        /// Subscriptions that only keep the channel subscribed.
+        var holders: [UInt64: Continuation] = [:]
+
+        var isEmpty: Bool { all.isEmpty && addressed.isEmpty && holders.isEmpty }
+
+        mutating func remove(_ id: UInt64, address: String?) {
+            if let address {
+                addressed[address]?[id] = nil
+                if addressed[address]?.isEmpty == true { addressed[address] = nil }
+            } else if all.removeValue(forKey: id) == nil {
+                holders[id] = nil
+            }
+        }
+
+        var continuations: [Continuation] {
+            Array(all.values) + addressed.values.flatMap(\.values) + Array(holders.values)
+        }
+    }
+
+    /// How a subscription listens on its targets.
+    private enum Role: Sendable, Hashable {
+        case all
+        case address(String)
+        case hold
+    }
+
+    private struct Membership: Sendable {
+        var targets: [Target]
+        var address: String?
     }
 
     private struct Heartbeat: Sendable {
@@ -53,14 +90,22 @@ final class RedisSubscriber: Sendable {
     }
 
     func subscribe(channels: [String], heartbeat: Duration? = nil) async throws -> RedisSubscription {
-        try await subscribe(channels.map { Target(kind: .channel, name: $0) }, heartbeat: heartbeat)
+        try await subscribe(channels.map { Target(kind: .channel, name: $0) }, role: .all, heartbeat: heartbeat)
     }
 
     func subscribe(patterns: [String]) async throws -> RedisSubscription {
-        try await subscribe(patterns.map { Target(kind: .pattern, name: $0) })
+        try await subscribe(patterns.map { Target(kind: .pattern, name: $0) }, role: .all)
     }
 
-    private func subscribe(_ targets: [Target], heartbeat: Duration? = nil) async throws -> RedisSubscription {
+    func subscribe(channel: String, address: String, heartbeat: Duration? = nil) async throws -> RedisSubscription {
+        try await subscribe([Target(kind: .channel, name: channel)], role: .address(address), heartbeat: heartbeat)
+    }
+
+    func hold(channel: String) async throws -> RedisSubscription {
+        try await subscribe([Target(kind: .channel, name: channel)], role: .hold)
+    }
+
+    private func subscribe(_ targets: [Target], role: Role, heartbeat: Duration? = nil) async throws -> RedisSubscription {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: RedisPubSubMessage.self,
             throwing: (any Error).self,
@@ -72,7 +117,9 @@ final class RedisSubscriber: Sendable {
             state.nextID += 1
             var waits: [EventLoopFuture<Void>] = []
             var fresh: [Target] = []
-            state.targetsByID[id] = Array(Set(targets))
+            var address: String?
+            if case .address(let value) = role { address = value }
+            state.memberships[id] = Membership(targets: Array(Set(targets)), address: address)
             if let heartbeat {
                 state.heartbeats[id] = Heartbeat(interval: TimeAmount(heartbeat), last: .now(), continuation: continuation)
                 if state.heartbeatTask == nil {
@@ -82,9 +129,13 @@ final class RedisSubscriber: Sendable {
                 }
             }
             for target in Set(targets) {
-                let isFresh = state.listeners[target, default: [:]].isEmpty
+                let isFresh = state.members[target, default: Members()].isEmpty
                 if isFresh { fresh.append(target) }
-                state.listeners[target, default: [:]][id] = continuation
+                switch role {
+                case .all: state.members[target, default: Members()].all[id] = continuation
+                case .address(let address): state.members[target, default: Members()].addressed[address, default: [:]][id] = continuation
+                case .hold: state.members[target, default: Members()].holders[id] = continuation
+                }
                 // A new target, or one whose SUBSCRIBE is still unconfirmed, is ready only once Redis confirms it.
                 if isFresh || state.confirmations[target] != nil {
                     let promise = eventLoop.makePromise(of: Void.self)
@@ -128,10 +179,11 @@ final class RedisSubscriber: Sendable {
         state.withLock { state in
             var emptied: [Target] = []
             state.heartbeats[id] = nil
-            for target in state.targetsByID.removeValue(forKey: id) ?? [] {
-                guard state.listeners[target]?.removeValue(forKey: id) != nil else { continue }
-                if state.listeners[target]?.isEmpty == true {
-                    state.listeners[target] = nil
+            guard let membership = state.memberships.removeValue(forKey: id) else { return }
+            for target in membership.targets {
+                state.members[target]?.remove(id, address: membership.address)
+                if state.members[target]?.isEmpty == true {
+                    state.members[target] = nil
                     emptied.append(target)
                 }
             }
@@ -153,7 +205,7 @@ final class RedisSubscriber: Sendable {
         var failures = 0
         while true {
             let shouldStop = state.withLock { state in
-                if state.closed || state.listeners.isEmpty {
+                if state.closed || state.members.isEmpty {
                     state.connecting = false
                     return true
                 }
@@ -170,7 +222,7 @@ final class RedisSubscriber: Sendable {
                     state.connecting = false
                     guard !state.closed else { return false }
                     state.connection = connection
-                    connection.sendWithoutReply(Self.commands(for: Array(state.listeners.keys)))
+                    connection.sendWithoutReply(Self.commands(for: Array(state.members.keys)))
                     return true
                 }
                 guard accepted else {
@@ -194,7 +246,7 @@ final class RedisSubscriber: Sendable {
         let reconnect = state.withLock { state -> Bool in
             guard state.connection === connection else { return false }
             state.connection = nil
-            guard !state.closed, !state.listeners.isEmpty, !state.connecting else { return false }
+            guard !state.closed, !state.members.isEmpty, !state.connecting else { return false }
             state.connecting = true
             return true
         }
@@ -225,16 +277,36 @@ final class RedisSubscriber: Sendable {
         }
     }
 
+    /// Gives the message to the target's plain subscriptions, and to those of the address it begins with (its
+    /// first line) without that line.
     private func deliver(_ message: RedisPubSubMessage, to target: Target) {
-        let listeners = state.withLock { state -> [Continuation] in
-            guard let listeners = state.listeners[target] else { return [] }
+        let (plain, addressed) = state.withLock { state -> ([Continuation], (RedisPubSubMessage, [Continuation])?) in
+            guard let members = state.members[target] else { return ([], nil) }
+            var addressed: (RedisPubSubMessage, [UInt64: Continuation])?
+            if !members.addressed.isEmpty, let (address, rest) = Self.split(message), let listeners = members.addressed[address] {
+                addressed = (rest, listeners)
+            }
             if !state.heartbeats.isEmpty {
                 let now = NIODeadline.now()
-                for id in listeners.keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
+                for id in members.all.keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
+                for id in addressed?.1.keys ?? [:].keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
             }
-            return Array(listeners.values)
+            return (Array(members.all.values), addressed.map { ($0.0, Array($0.1.values)) })
         }
-        for listener in listeners { listener.yield(message) }
+        for listener in plain { listener.yield(message) }
+        if let (rest, listeners) = addressed {
+            for listener in listeners { listener.yield(rest) }
+        }
+    }
+
+    /// The address a message begins with (up to its first newline), and the message without it.
+    private static func split(_ message: RedisPubSubMessage) -> (address: String, message: RedisPubSubMessage)? {
+        var payload = message.payload
+        guard let newline = payload.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
+            let address = payload.readString(length: newline - payload.readerIndex)
+        else { return nil }
+        payload.moveReaderIndex(forwardBy: 1)
+        return (address, RedisPubSubMessage(channel: message.channel, pattern: message.pattern, payload: payload))
     }
 
     /// Gives each subscription with a heartbeat that has been quiet for its interval an empty message.
@@ -268,11 +340,11 @@ final class RedisSubscriber: Sendable {
                 state.heartbeatTask = nil
                 state.heartbeats.removeAll()
                 state.connection = nil
-                state.listeners.removeAll()
-                state.targetsByID.removeAll()
+                state.members.removeAll()
+                state.memberships.removeAll()
                 state.confirmations.removeAll()
             }
-            return (state.connection, state.listeners.values.flatMap { $0.values }, state.confirmations.values.flatMap { $0 })
+            return (state.connection, state.members.values.flatMap(\.continuations), state.confirmations.values.flatMap { $0 })
         }
         let error = RedisClientError(.clientClosed, "the Redis client was closed")
         for promise in promises { promise.fail(error) }

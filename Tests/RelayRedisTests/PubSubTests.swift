@@ -101,4 +101,62 @@ struct PubSubTests {
             #expect(message.map { Array($0.payload.readableBytesView) } == payload)
         }
     }
+
+    @Test("addressed subscriptions share one channel: each gets only its messages, without the address line")
+    func addressedDelivery() async throws {
+        let channel = TestRedis.prefix() + "replies"
+        try await TestRedis.client().using { redis in
+            let held = try await redis.hold(channel: channel)
+            let first = try await redis.subscribe(to: channel, address: "job-1")
+            let second = try await redis.subscribe(to: channel, address: "job-2")
+            let plain = try await redis.subscribe(to: [channel])
+            // One SUBSCRIBE for all of them: Redis counts one subscriber on the channel.
+            #expect(try await redis.publish("job-2\nfor two", to: channel) == 1)
+            try await redis.publish("job-1\nfor one\nsecond line", to: channel)
+            try await redis.publish("job-3\nfor nobody here", to: channel)
+            try await redis.publish("no address line", to: channel)
+            var one = first.makeAsyncIterator()
+            var two = second.makeAsyncIterator()
+            #expect(try await one.next()?.text == "for one\nsecond line")
+            #expect(try await two.next()?.text == "for two")
+            var all = plain.makeAsyncIterator()
+            var seen: [String] = []
+            for _ in 0..<4 { seen.append(try await all.next()?.text ?? "") }
+            #expect(seen == ["job-2\nfor two", "job-1\nfor one\nsecond line", "job-3\nfor nobody here", "no address line"])
+            // Ending one address leaves the others, and the channel stays subscribed while it is held.
+            first.unsubscribe()
+            plain.unsubscribe()
+            let third = try await redis.subscribe(to: channel, address: "job-1")
+            try await redis.publish("job-1\nagain", to: channel)
+            try await redis.publish("job-2\nstill", to: channel)
+            var three = third.makeAsyncIterator()
+            #expect(try await three.next()?.text == "again")
+            #expect(try await two.next()?.text == "still")
+            second.unsubscribe()
+            third.unsubscribe()
+            #expect(try await redis.publish("job-2\nheld", to: channel) == 1)
+            held.unsubscribe()
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await redis.publish("job-2\ngone", to: channel) == 0)
+        }
+    }
+
+    @Test("an addressed subscription's heartbeat counts only the messages addressed to it")
+    func addressedHeartbeat() async throws {
+        let channel = TestRedis.prefix() + "quiet"
+        try await TestRedis.client().using { redis in
+            let quiet = try await redis.subscribe(to: channel, address: "quiet", heartbeat: .milliseconds(300))
+            let busy = try await redis.subscribe(to: channel, address: "busy")
+            var iterator = quiet.makeAsyncIterator()
+            let started = ContinuousClock.now
+            for index in 0..<4 {
+                try await redis.publish("busy\n\(index)", to: channel)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await iterator.next()?.isHeartbeat == true)
+            #expect(ContinuousClock.now - started < .milliseconds(600))
+            var busyIterator = busy.makeAsyncIterator()
+            #expect(try await busyIterator.next()?.text == "0")
+        }
+    }
 }
