@@ -59,6 +59,10 @@ public final class Queue: Sendable {
         return try replies.map(Self.addedID)
     }
 
+    /// How many keys and arguments addJob.lua takes (``addArguments(_:data:options:waitForChildren:)``).
+    static let addKeyCount = 9
+    static let addArgumentCount = 16
+
     func addArguments(
         _ name: String,
         data: JSONValue,
