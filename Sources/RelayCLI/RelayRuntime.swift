@@ -47,7 +47,7 @@ struct RelayRuntime {
                 metrics: IngressMetrics(registry: registry), logger: logger
             )
             services.append(.init(service: app))
-            Task { await submitter.prepareQueues() }
+            Task { await submitter.prepare() }
             logger.info("ingress on port \(ingressConfiguration.port)")
         }
         if let only = pools {

@@ -91,6 +91,54 @@ struct SubmissionTests {
         }
     }
 
+    @Test("a resume in another ingress process routes the job's messages there; the first follower still finishes")
+    func resumeElsewhere() async throws {
+        try await withRelay(tokensPerSecond: 40) { submitter, configuration, redis in
+            let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+            let otherRedis = try RedisClient(url: url)
+            let other = try RequestSubmitter(configuration: configuration, redis: otherRedis, ledger: nil)
+            await other.prepare()
+            let job = try await submitter.submit(Self.chat("two followers", maxTokens: 20), identity: Self.user, clientId: "x1")
+            let stream = JobStream(redis: redis, queue: job.queue.name, jobId: job.jobId)
+            #expect(try await redis.send("GET", stream.routeKey).string == submitter.replies.name)
+            let first = Task {
+                var seqs: [Int] = []
+                for try await message in job.messages { seqs.append(message.seq) }
+                return seqs
+            }
+            var resumed = try #require(try await other.resume(clientId: "x1", after: 0, identity: Self.user)).messages.makeAsyncIterator()
+            let firstSeen = try #require(try await resumed.next())
+            #expect(try await redis.send("GET", stream.routeKey).string == other.replies.name)
+            var seqs = [firstSeen.seq]
+            while let message = try await resumed.next() { seqs.append(message.seq) }
+            #expect(seqs == Array(1...21))
+            #expect(try await first.value == Array(1...21))
+            await otherRedis.close()
+        }
+    }
+
+    @Test("without a ledger the rate limit is checked in the add's script call: a refused request adds no job")
+    func rateLimitInTheAdd() async throws {
+        try await withRelay(workers: false) { _, configuration, redis in
+            let limiter = RateLimiter(redis: redis, defaults: .init(rpm: 2), prefix: "rl-\(UUID().uuidString.prefix(8))")
+            let submitter = try RequestSubmitter(configuration: configuration, redis: redis, ledger: nil, limiter: limiter)
+            let user = Identity(userId: "limited-\(UUID().uuidString.prefix(6))", permissions: ["services:use"])
+            var admitted: [String] = []
+            for _ in 0..<2 { admitted.append(try await submitter.submit(Self.chat("x", maxTokens: 1), identity: user).jobId) }
+            await #expect {
+                _ = try await submitter.submit(Self.chat("x", maxTokens: 1), identity: user, clientId: "third")
+            } throws: { error in
+                let error = error as? IngressError
+                return error?.code == .rateLimitExceeded && (error?.retryAfter ?? 0) >= 1
+            }
+            let stats = try await Queue(name: configuration.pools[0].queue, redis: redis).groupStats(group: user.userId)
+            #expect(stats.queued == 2)
+            // The refused request left no resume record; another user is not limited by this one.
+            #expect(try await submitter.resume(clientId: "third", after: 0, identity: user) == nil)
+            _ = try await submitter.submit(Self.chat("x", maxTokens: 1), identity: Self.user)
+        }
+    }
+
     @Test("cancelling a job that has not started ends its stream with CANCELLED")
     func cancelBeforeStart() async throws {
         try await withRelay(workers: false) { submitter, _, _ in
@@ -126,7 +174,7 @@ struct SubmissionTests {
             let id = "gap-\(UUID().uuidString.prefix(6))"
             _ = try await queue.add("chat", data: ["userId": "u1"], options: JobOptions(jobId: id))
             let stream = JobStream(redis: redis, queue: queue.name, jobId: id)
-            var follower = ResultFollower(stream: stream, queue: queue, jobId: id)
+            var follower = ResultFollower(stream: stream, queue: queue, jobId: id, replies: submitter.replies)
             follower.quietCheck = .milliseconds(100)
             let messages = follower.follow(after: 0, subscription: nil)
             // Seq 1 only in the log (as if published while nobody listened), then 2 and 3 live.
@@ -141,7 +189,9 @@ struct SubmissionTests {
 
             let lost = "lost-\(UUID().uuidString.prefix(6))"
             _ = try await queue.add("chat", data: ["userId": "u1"], options: JobOptions(jobId: lost))
-            var lostFollower = ResultFollower(stream: JobStream(redis: redis, queue: queue.name, jobId: lost), queue: queue, jobId: lost)
+            var lostFollower = ResultFollower(
+                stream: JobStream(redis: redis, queue: queue.name, jobId: lost), queue: queue, jobId: lost, replies: submitter.replies
+            )
             lostFollower.quietCheck = .milliseconds(50)
             let lostMessages = lostFollower.follow(after: 0, subscription: nil)
             _ = try await queue.remove(jobId: lost)

@@ -1,3 +1,4 @@
+import BullQueue
 import Foundation
 import RelayRedis
 
@@ -29,21 +30,31 @@ public struct RateLimiter: Sendable {
     /// Admits one request costing `tokens` (its prompt and the most it may generate), or throws
     /// RATE_LIMIT_EXCEEDED with the seconds until it would be admitted.
     public func admit(userId: String, tokens: Int) async throws {
-        let reply = try await redis.evaluate(
-            Self.script,
+        let check = prelude(userId: userId, tokens: tokens)
+        let reply = try await redis.evaluate(Self.script, keys: check.keys, arguments: check.arguments)
+        if let refusal = Self.refusal(reply) { throw refusal }
+    }
+
+    /// The same check as ``admit(userId:tokens:)``, to run in the script call that adds the request's job.
+    public func prelude(userId: String, tokens: Int) -> AddPrelude {
+        AddPrelude(
+            name: Self.script.name, source: Self.script.source,
             keys: [limitsKey(userId), "\(prefix):rl:\(userId):requests", "\(prefix):rl:\(userId):tokens"],
             arguments: [defaults.rpm ?? 0, defaults.tpm ?? 0, max(0, tokens)]
         )
-        let parts = reply.array ?? []
-        guard parts.first?.int != 1 else { return }
+    }
+
+    /// The error a reply of the check means; nil when it admitted the request.
+    public static func refusal(_ reply: RedisValue) -> IngressError? {
+        guard let parts = reply.array else { return nil }
         let wait = parts.count > 1 ? parts[1].int ?? 0 : 0
         let limit = parts.count > 2 ? parts[2].string ?? "rpm" : "rpm"
         if wait < 0 {
-            throw IngressError(.rateLimitExceeded, "the request needs more tokens than your limit allows per minute")
+            return IngressError(.rateLimitExceeded, "the request needs more tokens than your limit allows per minute")
         }
         let seconds = max(1, (wait + 999) / 1000)
         let name = limit == "tpm" ? "tokens" : "requests"
-        throw IngressError(.rateLimitExceeded, "rate limit of \(name) per minute reached; retry in \(seconds) s", retryAfter: seconds)
+        return IngressError(.rateLimitExceeded, "rate limit of \(name) per minute reached; retry in \(seconds) s", retryAfter: seconds)
     }
 
     /// Sets (or, with nil, clears) a user's overrides; effective for the next request.

@@ -1,9 +1,10 @@
 -- rateLimit: admits one request of a user against its requests-per-minute and tokens-per-minute limits (GCRA),
--- atomically for every ingress process. Nothing is recorded unless both limits admit the request.
+-- atomically for every ingress process. Nothing is recorded unless both limits admit the request. Runs on its own
+-- or as a prelude to adding the request's job (AddPrelude), in the add's script call.
 -- KEYS: 1 the user's limits hash (rpm, tpm: overrides set by an admin), 2 the requests' theoretical arrival time,
 --       3 the tokens' theoretical arrival time
 -- ARGV: 1 default rpm (0: none), 2 default tpm (0: none), 3 the request's token cost
--- Returns {1, 0, ""} when admitted, {0, retry-after ms, "rpm"|"tpm"} when over a limit, and
+-- Returns nothing when admitted, {0, retry-after ms, "rpm"|"tpm"} when over a limit, and
 -- {0, -1, "tpm"} when the request alone needs more than a minute's tokens.
 local rcall = redis.call
 local time = rcall("TIME")
@@ -39,4 +40,3 @@ if tpm > 0 and cost > 0 then
 end
 if request_tat then rcall("SET", KEYS[2], string.format("%.3f", request_tat), "PX", math.ceil(request_tat - now) + 1) end
 if token_tat then rcall("SET", KEYS[3], string.format("%.3f", token_tat), "PX", math.ceil(token_tat - now) + 1) end
-return {1, 0, ""}

@@ -7,8 +7,9 @@ import RelayProviders
 import RelayRedis
 import RelayWorkers
 
-/// Turns client requests into jobs: checks the model's route, reserves credits, listens on the job's result
-/// channel, then enqueues it on the pool that runs its kind. The ingress never calls a provider.
+/// Turns client requests into jobs: checks the model's route, the rate limits and credits, listens for the job's
+/// messages on the process's reply channel, then enqueues it on the pool that runs its kind. The ingress never
+/// calls a provider.
 public struct RequestSubmitter: Sendable {
     public let configuration: WorkersConfiguration
     public let redis: RedisClient
@@ -16,6 +17,7 @@ public struct RequestSubmitter: Sendable {
     /// Per-user requests and tokens per minute; nil for none.
     public let limiter: RateLimiter?
     let queues: [String: Queue]
+    let replies: ReplyChannel
     let logger: Logger
     /// How long a client's request id stays resumable.
     static let resumeRetention = 3600
@@ -31,12 +33,19 @@ public struct RequestSubmitter: Sendable {
         var queues: [String: Queue] = [:]
         for pool in configuration.pools { queues[pool.name] = try Queue(name: pool.queue, prefix: prefix, redis: redis) }
         self.queues = queues
+        self.replies = ReplyChannel(redis: redis, routeRetention: Self.resumeRetention)
         self.logger = logger
     }
 
-    /// Loads the queues' scripts and moves any earlier version's group layout (``Queue/prepare()``), so the first
-    /// requests after an upgrade do not depend on a worker having started first. Failures are logged, not thrown.
-    public func prepareQueues() async {
+    /// Subscribes to the process's reply channel, loads the queues' scripts and moves any earlier version's group
+    /// layout (``Queue/prepare()``), so the first requests after an upgrade do not depend on a worker having
+    /// started first. Failures are logged, not thrown.
+    public func prepare() async {
+        do {
+            try await replies.hold()
+        } catch {
+            logger.warning("could not subscribe to the reply channel", metadata: ["error": "\(error)"])
+        }
         for queue in queues.values {
             do {
                 try await queue.prepare()
@@ -50,6 +59,9 @@ public struct RequestSubmitter: Sendable {
     public var models: [String] { configuration.routes.keys.sorted() }
 
     /// Submits a request for `identity`; `clientId` (the WebSocket request id) makes it resumable.
+    ///
+    /// Without a ledger the rate limits are checked in the script call that adds the job, so a request costs the
+    /// ingress one Redis round trip; with one they are checked first, so a refused request never reaches Postgres.
     public func submit(
         _ request: LLMRequest, provider: String? = nil, identity: Identity, clientId: String? = nil
     ) async throws -> SubmittedJob {
@@ -70,40 +82,43 @@ public struct RequestSubmitter: Sendable {
         }
         let jobId = JobIdentifier.next()
         let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId)
-        // Listening on the result channel starts at once, alongside the admission checks (one round trip fewer);
-        // a refused request unsubscribes.
-        async let subscribing = ResultFollower.subscribe(stream)
-        let amount: Credits
-        do {
-            amount = try await admit(request, chain: chain, userId: identity.userId, jobId: jobId)
-        } catch {
-            (try? await subscribing)?.unsubscribe()
-            throw error
+        var preludes: [AddPrelude] = []
+        if let limiter {
+            let completion = request.kind == .embedding ? 0 : request.maxTokens ?? CreditEstimate.defaultCompletionTokens
+            if ledger == nil {
+                preludes.append(limiter.prelude(userId: identity.userId, tokens: promptTokens + completion))
+            } else {
+                try await Self.admit(limiter, userId: identity.userId, tokens: promptTokens + completion)
+            }
         }
+        let amount = try await reserve(request, chain: chain, userId: identity.userId, jobId: jobId)
         do {
-            let subscription = try await subscribing
+            let subscription = try await replies.listen(to: stream, heartbeat: ResultFollower.quietCheck)
+            preludes.append(replies.routing(
+                stream, recordKey: clientId.map { Self.requestKey(user: identity.userId, clientId: $0) },
+                record: "\(pool.name)\n\(jobId)"
+            ))
             let options = JobOptions(
                 jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
                 backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
                 timeout: pool.timeout, group: identity.userId
             )
-            // Recording the client's id for resume goes out with the add.
-            async let remembered: Void = remember(clientId: clientId, user: identity.userId, pool: pool.name, jobId: jobId)
+            let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
+            let outcome: AddOutcome
             do {
-                let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
-                _ = try await queue.add(request.kind.rawValue, data: payload.json, options: options)
+                outcome = try await queue.add(request.kind.rawValue, data: payload.json, options: options, after: preludes)
             } catch {
-                try? await remembered
                 subscription.unsubscribe()
                 throw error
             }
-            do {
-                try await remembered
-            } catch {
-                logger.warning("could not record a request id for resume", metadata: ["error": "\(error)"])
+            if case .refused(let reply) = outcome {
+                subscription.unsubscribe()
+                throw RateLimiter.refusal(reply) ?? IngressError(.internal, "the request was refused")
             }
-            let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId)
+            let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId, replies: replies)
             return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: 0, subscription: subscription))
+        } catch let error as IngressError {
+            throw error
         } catch {
             logger.warning("could not enqueue a request", metadata: ["error": "\(error)"])
             if let ledger, amount.micros > 0 {
@@ -113,18 +128,18 @@ public struct RequestSubmitter: Sendable {
         }
     }
 
-    /// The rate limits, then the credits: returns the job's estimated cost (reserved when there is a ledger).
-    private func admit(_ request: LLMRequest, chain: [String], userId: String, jobId: String) async throws -> Credits {
-        if let limiter {
-            let completion = request.kind == .embedding ? 0 : request.maxTokens ?? CreditEstimate.defaultCompletionTokens
-            do {
-                try await limiter.admit(userId: userId, tokens: (request.promptCharacters + 3) / 4 + completion)
-            } catch let error as IngressError {
-                throw error
-            } catch {
-                throw IngressError(.unavailable, "rate limits cannot be checked right now; try again shortly")
-            }
+    private static func admit(_ limiter: RateLimiter, userId: String, tokens: Int) async throws {
+        do {
+            try await limiter.admit(userId: userId, tokens: tokens)
+        } catch let error as IngressError {
+            throw error
+        } catch {
+            throw IngressError(.unavailable, "rate limits cannot be checked right now; try again shortly")
         }
+    }
+
+    /// Reserves the job's estimated cost when there is a ledger; returns it.
+    private func reserve(_ request: LLMRequest, chain: [String], userId: String, jobId: String) async throws -> Credits {
         let amount = CreditEstimate.reserve(for: request, chain: chain, configuration: configuration)
         guard let ledger, amount.micros > 0 else { return amount }
         do {
@@ -141,7 +156,7 @@ public struct RequestSubmitter: Sendable {
     public func resume(clientId: String, after: Int, identity: Identity) async throws -> SubmittedJob? {
         guard let (queue, jobId) = try await locate(clientId: clientId, identity: identity) else { return nil }
         let stream = JobStream(redis: redis, queue: queue.name, jobId: jobId)
-        let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId)
+        let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId, replies: replies)
         let request = LLMRequest(kind: .chat, model: "")
         return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: after, subscription: nil))
     }
@@ -163,13 +178,6 @@ public struct RequestSubmitter: Sendable {
             "seq": 1, "type": "error", "error": ["code": "CANCELLED", "message": "the request was cancelled"],
         ])
         if let ledger { _ = try? await ledger.refund(jobId: jobId, userId: userId, status: "cancelled") }
-    }
-
-    private func remember(clientId: String?, user: String, pool: String, jobId: String) async throws {
-        guard let clientId else { return }
-        _ = try await redis.send(
-            "SET", Self.requestKey(user: user, clientId: clientId), "\(pool)\n\(jobId)", "EX", Self.resumeRetention
-        )
     }
 
     private func locate(clientId: String, identity: Identity) async throws -> (Queue, String)? {

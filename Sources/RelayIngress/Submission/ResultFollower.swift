@@ -3,8 +3,8 @@ import Foundation
 import RelayRedis
 import RelayWorkers
 
-/// Turns a job's pub/sub channel and kept log into one ordered stream: every message after a sequence number
-/// exactly once, then the live tail, until `done` or `error`.
+/// Turns a job's messages, published on the process's reply channel, and its kept log into one ordered stream:
+/// every message after a sequence number exactly once, then the live tail, until `done` or `error`.
 ///
 /// Pub/sub loses what is published while nobody listens (or while the connection is down), so a gap in the
 /// numbers, or a quiet spell, is filled from the kept log; a job that ended without a last message (its worker
@@ -14,18 +14,17 @@ struct ResultFollower: Sendable {
     let stream: JobStream
     let queue: Queue
     let jobId: String
+    let replies: ReplyChannel
     /// How long without a message before the log and the job's state are checked.
-    var quietCheck: Duration = .seconds(1)
+    var quietCheck: Duration = Self.quietCheck
 
-    /// Follows the job from `after`, using a subscription made before the job was added (or a new one).
+    static let quietCheck: Duration = .seconds(1)
+
+    /// Follows the job from `after`, using a subscription made before the job was added (or, with nil, a new one,
+    /// routing the job's messages to this process: a resume).
     /// A subscription made before the job was added has missed nothing, so the kept log is read only on a gap.
     func follow(after: Int, subscription: RedisSubscription?) -> JobMessages {
         JobMessages(follower: self, after: after, subscription: subscription)
-    }
-
-    /// Subscribes to the job's channel with the heartbeat a follower needs.
-    static func subscribe(_ stream: JobStream, quietCheck: Duration = .seconds(1)) async throws -> RedisSubscription {
-        try await stream.redis.subscribe(to: [stream.channel], heartbeat: quietCheck)
     }
 
     /// An error when the job is over (or gone) though its stream has no last message.
@@ -109,7 +108,13 @@ public struct JobMessages: AsyncSequence, Sendable {
                 if let provided {
                     subscription = provided
                 } else {
-                    subscription = try await ResultFollower.subscribe(follower.stream, quietCheck: follower.quietCheck)
+                    subscription = try await follower.replies.listen(to: follower.stream, heartbeat: follower.quietCheck)
+                    do {
+                        try await follower.replies.route(follower.stream)
+                    } catch {
+                        subscription.unsubscribe()
+                        throw error
+                    }
                 }
                 self.listening = Listening(subscription: subscription)
                 // Anything published before the subscription: from the log.

@@ -2,8 +2,10 @@ import Foundation
 import RelayJSON
 import RelayRedis
 
-/// Where a job's results go: messages are published on the job's channel and kept, in order, in a list with a
-/// TTL, so a client that reconnects can resume after the last sequence number it saw.
+/// Where a job's results go: messages are kept, in order, in a list with a TTL, so a client that reconnects can
+/// resume after the last sequence number it saw, and published: on the channel the job's route names (the
+/// ingress process following it, which shares that channel among its jobs: each payload's first line is the job's
+/// channel), or on the job's own channel when it has no route.
 ///
 /// Messages are JSON: `{"seq", "type": "chunk", "data"}`, `{"seq", "type": "embedding", "data"}`,
 /// `{"seq", "type": "done", "usage", "provider", "fallback", "finishReason"}` or
@@ -28,6 +30,9 @@ public struct JobStream: Sendable {
 
     public var logKey: String { channel + ":log" }
 
+    /// The job's route: the channel its messages are published on, instead of its own.
+    public var routeKey: String { channel + ":route" }
+
     /// Keeps and publishes one message.
     public func publish(_ message: JSONValue) async throws {
         try await publish(lines: [message.json])
@@ -39,7 +44,7 @@ public struct JobStream: Sendable {
         var arguments: [any RedisArgumentConvertible] = [channel, retention]
         arguments.reserveCapacity(lines.count + 2)
         for line in lines { arguments.append(line) }
-        _ = try await redis.evaluate(Self.script, keys: [logKey], arguments: arguments)
+        _ = try await redis.evaluate(Self.script, keys: [logKey, routeKey], arguments: arguments)
     }
 
     /// The messages one pub/sub payload carries.
