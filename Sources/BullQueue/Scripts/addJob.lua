@@ -14,7 +14,8 @@ local counter = rcall("INCR", KEYS[5])
 local jobId = ARGV[2]
 if jobId == "" then jobId = tostring(counter) end
 local jobKey = base .. jobId
-local cap = eventsCap(KEYS[4])
+local meta = readMeta(KEYS[4])
+local cap = meta.cap
 
 local parentKey = ARGV[13]
 if parentKey ~= "" and rcall("EXISTS", parentKey) == 0 then return -5 end
@@ -85,7 +86,7 @@ else
     pushReady(KEYS[1], KEYS[2], KEYS[8], jobId, priority, ARGV[9] == "1")
     ready = true
   end
-  if ready and not isPausedOrMaxed(KEYS[4], KEYS[9]) then addBaseMarker(KEYS[7]) end
+  if ready and not metaPausedOrMaxed(meta, KEYS[9]) then addBaseMarker(KEYS[7]) end
   emit(KEYS[6], cap, "waiting", "jobId", jobId)
 end
 return jobId

@@ -10,5 +10,4 @@
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], events = KEYS[5],
   meta = KEYS[6], limiter = KEYS[7], marker = KEYS[8], pc = KEYS[9]}
-local cap = eventsCap(k.meta)
-return fetchJob(k, ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], cap)
+return fetchJob(k, ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], readMeta(k.meta))

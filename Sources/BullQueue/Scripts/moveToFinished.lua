@@ -25,7 +25,8 @@ local lock = releaseLock(jobKey, token, KEYS[10], jobId)
 if lock < 0 then return lock end
 if rcall("LREM", KEYS[2], -1, jobId) == 0 then return -3 end
 
-local cap = eventsCap(KEYS[6])
+local meta = readMeta(KEYS[6])
+local cap = meta.cap
 local links = rcall("HMGET", jobKey, "deid", "parentKey", "parent", "gid", "gact")
 local holdsSlot = links[5] ~= false
 -- When it fetches the next job, whether the group can be served now does not matter.
@@ -91,11 +92,11 @@ local plainReady = rcall("EXISTS", KEYS[1], KEYS[3])
 if ARGV[12] == "1" then
   local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], events = KEYS[5],
     meta = KEYS[6], limiter = KEYS[7], marker = KEYS[8], pc = KEYS[9]}
-  local fetched = fetchJob(k, base, token, ARGV[13], now, ARGV[14], ARGV[15], ARGV[16], cap, plainReady)
+  local fetched = fetchJob(k, base, token, ARGV[13], now, ARGV[14], ARGV[15], ARGV[16], meta, plainReady)
   -- A fetched job is active, so the queue is not drained; otherwise look again (due delayed jobs may have moved).
   if fetched[1] == 0 then emitIfDrained(rcall("EXISTS", KEYS[1], KEYS[3])) end
   return fetched
 end
 emitIfDrained(plainReady)
-if groupReady and not isPausedOrMaxed(KEYS[6], KEYS[2]) then addBaseMarker(KEYS[8]) end
+if groupReady and not metaPausedOrMaxed(meta, KEYS[2]) then addBaseMarker(KEYS[8]) end
 return 0

@@ -52,17 +52,17 @@ end
 -- ready: the marker is set)}, or {0, 0, rate limit ttl, 0}, or {0, 0, 0, next delayed due time}.
 -- `plainReady`: EXISTS of `wait` and `prioritized` when the caller has just read it (0: take from the groups at
 -- once); nil to look.
-local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDuration, workerName, cap, plainReady)
-  local meta = rcall("HMGET", k.meta, "paused", "concurrency", "max", "duration")
+local function fetchJob(k, base, token, lockDuration, now, limiterMax, limiterDuration, workerName, meta, plainReady)
+  local cap = meta.cap
   local promoted = promoteDueJobs(k, base, now, cap)
-  local pausedOrMaxed = meta[1] ~= false or (meta[2] ~= false and rcall("LLEN", k.active) >= tonumber(meta[2]))
+  local pausedOrMaxed = metaPausedOrMaxed(meta, k.active)
   if promoted > 0 then
     plainReady = nil
     if not pausedOrMaxed then addBaseMarker(k.marker) end
   end
 
-  local maxJobs = tonumber(meta[3] or limiterMax)
-  local duration = tonumber(limiterDuration) or tonumber(meta[4])
+  local maxJobs = tonumber(meta.max or limiterMax)
+  local duration = tonumber(limiterDuration) or tonumber(meta.duration)
   -- Without a limit, only a manual rate limit (the counter set to 2^53 - 1) holds workers back.
   local ttl = rcall("PTTL", k.limiter)
   if ttl > 0 and (tonumber(rcall("GET", k.limiter)) or 0) >= (maxJobs or 9007199254740991) then

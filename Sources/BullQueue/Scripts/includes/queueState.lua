@@ -12,6 +12,18 @@ local function eventsCap(metaKey)
   return tonumber(cap)
 end
 
+-- The meta fields the hot scripts need, in one call: {cap (as eventsCap), paused, concurrency, max, duration}
+-- (false when missing).
+local function readMeta(metaKey)
+  local fields = rcall("HMGET", metaKey, "opts.maxLenEvents", "paused", "concurrency", "max", "duration")
+  local cap = tonumber(fields[1])
+  if not cap then
+    rcall("HSET", metaKey, "opts.maxLenEvents", 10000)
+    cap = 10000
+  end
+  return {cap = cap, paused = fields[2], concurrency = fields[3], max = fields[4], duration = fields[5]}
+end
+
 -- Milliseconds since the epoch by the Redis server's clock.
 local function serverNow()
   local time = rcall("TIME")
@@ -27,6 +39,13 @@ local function isPausedOrMaxed(metaKey, activeKey)
   local state = rcall("HMGET", metaKey, "paused", "concurrency")
   if state[1] then return true end
   if state[2] then return rcall("LLEN", activeKey) >= tonumber(state[2]) end
+  return false
+end
+
+-- isPausedOrMaxed for meta already read (readMeta).
+local function metaPausedOrMaxed(meta, activeKey)
+  if meta.paused then return true end
+  if meta.concurrency then return rcall("LLEN", activeKey) >= tonumber(meta.concurrency) end
   return false
 end
 
