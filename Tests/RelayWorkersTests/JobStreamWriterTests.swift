@@ -31,4 +31,26 @@ struct JobStreamWriterTests {
         _ = try await redis.send("DEL", stream.logKey)
         await redis.close()
     }
+
+    @Test("a routed job's messages go to the route's channel, addressed to the job; each publish renews the route")
+    func routed() async throws {
+        let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+        let redis = try RedisClient(url: url)
+        let stream = JobStream(redis: redis, queue: "routed-\(UUID().uuidString.prefix(8))", jobId: "j1", retention: 60_000)
+        let replies = "replies-\(UUID().uuidString.prefix(8))"
+        let own = try await redis.subscribe(to: [stream.channel])
+        let routed = try await redis.subscribe(to: replies, address: stream.channel)
+        _ = try await redis.send("SET", stream.routeKey, replies, "EX", 5)
+        try await stream.publish(["seq": 1, "type": "chunk", "data": "a"])
+        var iterator = routed.makeAsyncIterator()
+        #expect(try await iterator.next()?.text == #"{"data":"a","seq":1,"type":"chunk"}"#)
+        #expect(try await redis.send("PTTL", stream.routeKey).int ?? 0 > 5_000)
+        // Without a route, the job's own channel.
+        _ = try await redis.send("DEL", stream.routeKey)
+        try await stream.publish(["seq": 2, "type": "done"])
+        var ownIterator = own.makeAsyncIterator()
+        #expect(try await ownIterator.next()?.text == #"{"seq":2,"type":"done"}"#)
+        _ = try await redis.send("DEL", stream.logKey)
+        await redis.close()
+    }
 }

@@ -9,9 +9,6 @@
 redis.call("RPUSH", KEYS[1], unpack(ARGV, 3))
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
 local payload = table.concat(ARGV, "\n", 3)
-local route = redis.call("GET", KEYS[2])
-if route then
-  redis.call("PEXPIRE", KEYS[2], ARGV[2])
-  return redis.call("PUBLISH", route, ARGV[1] .. "\n" .. payload)
-end
+local route = redis.call("GETEX", KEYS[2], "PX", ARGV[2])
+if route then return redis.call("PUBLISH", route, ARGV[1] .. "\n" .. payload) end
 return redis.call("PUBLISH", ARGV[1], payload)
