@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// After the connection is lost it reconnects with backoff and subscribes again to every channel and pattern.
 final class RedisSubscriber: Sendable {
-    private typealias Continuation = AsyncThrowingStream<RedisPubSubMessage, any Error>.Continuation
+    typealias Continuation = AsyncThrowingStream<RedisPubSubMessage, any Error>.Continuation
 
     private enum Kind: String, Sendable {
         case channel = "subscribe"
@@ -22,7 +22,7 @@ final class RedisSubscriber: Sendable {
         var connection: RedisConnection?
         var connecting = false
         var closed = false
-        var members: [Target: Members] = [:]
+        var members: [Target: RedisSubscriberMembers] = [:]
         /// The targets of each subscription (and its address), so that ending one touches only its own.
         var memberships: [UInt64: Membership] = [:]
         var confirmations: [Target: [EventLoopPromise<Void>]] = [:]
@@ -30,31 +30,6 @@ final class RedisSubscriber: Sendable {
         var heartbeats: [UInt64: Heartbeat] = [:]
         var heartbeatTask: RepeatedTask?
         var nextID: UInt64 = 0
-    }
-
-    /// Who listens on one channel or pattern.
-    private struct Members: Sendable {
-        /// Subscriptions that get every message.
-        var all: [UInt64: Continuation] = [:]
-        /// Subscriptions that get only the messages addressed to them, by address.
-        var addressed: [String: [UInt64: Continuation]] = [:]
-        /// Subscriptions that only keep the channel subscribed.
-        var holders: [UInt64: Continuation] = [:]
-
-        var isEmpty: Bool { all.isEmpty && addressed.isEmpty && holders.isEmpty }
-
-        mutating func remove(_ id: UInt64, address: String?) {
-            if let address {
-                addressed[address]?[id] = nil
-                if addressed[address]?.isEmpty == true { addressed[address] = nil }
-            } else if all.removeValue(forKey: id) == nil {
-                holders[id] = nil
-            }
-        }
-
-        var continuations: [Continuation] {
-            Array(all.values) + addressed.values.flatMap(\.values) + Array(holders.values)
-        }
     }
 
     /// How a subscription listens on its targets.
@@ -129,12 +104,12 @@ final class RedisSubscriber: Sendable {
                 }
             }
             for target in Set(targets) {
-                let isFresh = state.members[target, default: Members()].isEmpty
+                let isFresh = state.members[target, default: RedisSubscriberMembers()].isEmpty
                 if isFresh { fresh.append(target) }
                 switch role {
-                case .all: state.members[target, default: Members()].all[id] = continuation
-                case .address(let address): state.members[target, default: Members()].addressed[address, default: [:]][id] = continuation
-                case .hold: state.members[target, default: Members()].holders[id] = continuation
+                case .all: state.members[target, default: RedisSubscriberMembers()].all[id] = continuation
+                case .address(let address): state.members[target, default: RedisSubscriberMembers()].addressed[address, default: [:]][id] = continuation
+                case .hold: state.members[target, default: RedisSubscriberMembers()].holders[id] = continuation
                 }
                 // A new target, or one whose SUBSCRIBE is still unconfirmed, is ready only once Redis confirms it.
                 if isFresh || state.confirmations[target] != nil {
@@ -283,7 +258,7 @@ final class RedisSubscriber: Sendable {
         let (plain, addressed) = state.withLock { state -> ([Continuation], (RedisPubSubMessage, [Continuation])?) in
             guard let members = state.members[target] else { return ([], nil) }
             var addressed: (RedisPubSubMessage, [UInt64: Continuation])?
-            if !members.addressed.isEmpty, let (address, rest) = Self.split(message), let listeners = members.addressed[address] {
+            if !members.addressed.isEmpty, let (address, rest) = RedisSubscriberMembers.split(message), let listeners = members.addressed[address] {
                 addressed = (rest, listeners)
             }
             if !state.heartbeats.isEmpty {
@@ -297,16 +272,6 @@ final class RedisSubscriber: Sendable {
         if let (rest, listeners) = addressed {
             for listener in listeners { listener.yield(rest) }
         }
-    }
-
-    /// The address a message begins with (up to its first newline), and the message without it.
-    private static func split(_ message: RedisPubSubMessage) -> (address: String, message: RedisPubSubMessage)? {
-        var payload = message.payload
-        guard let newline = payload.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
-            let address = payload.readString(length: newline - payload.readerIndex)
-        else { return nil }
-        payload.moveReaderIndex(forwardBy: 1)
-        return (address, RedisPubSubMessage(channel: message.channel, pattern: message.pattern, payload: payload))
     }
 
     /// Gives each subscription with a heartbeat that has been quiet for its interval an empty message.
