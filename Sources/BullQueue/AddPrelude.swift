@@ -6,11 +6,17 @@ import Synchronization
 /// storing the job), or does what must happen with the add, atomically and without another round trip.
 ///
 /// The source is the body of a function whose parameters are named `KEYS` and `ARGV`, so a script written to run on
-/// its own runs unchanged as a prelude; returning nothing (or false) lets the add go on. `name` identifies the source.
+/// its own runs unchanged as a prelude; returning nothing (or false) lets the add go on, and any other value that
+/// is not a table is an error. What a prelude wrote stays when the add itself then stores nothing (a duplicate
+/// custom id, a missing parent).
 public struct AddPrelude: Sendable {
+    /// A name for the composed script, in logs and errors.
     public let name: String
+    /// The Lua body.
     public let source: String
+    /// The keys the body sees as `KEYS`.
     public var keys: [any RedisArgumentConvertible]
+    /// The arguments the body sees as `ARGV`.
     public var arguments: [any RedisArgumentConvertible]
 
     public init(
@@ -21,14 +27,6 @@ public struct AddPrelude: Sendable {
         self.keys = keys
         self.arguments = arguments
     }
-}
-
-/// What became of an add that ran preludes.
-public enum AddOutcome: Sendable, Equatable {
-    /// The job's id (for a duplicate custom id or deduplicated add, the existing job's).
-    case added(String)
-    /// A prelude refused the add; its reply.
-    case refused(RedisValue)
 }
 
 extension Queue {
@@ -48,13 +46,15 @@ extension Queue {
         return .added(try Self.addedID(reply))
     }
 
-    private static let composed = Mutex<[[String]: RedisScript]>([:])
+    /// Composed scripts by their preludes' names, with the sources they were made of.
+    private static let composed = Mutex<[[String]: (sources: [String], script: RedisScript)]>([:])
 
     /// addJob with the preludes' functions before it: prelude i's key and argument counts follow addJob's own
     /// arguments (ARGV 17…), then come its keys (after addJob's 9) and its arguments.
     static func addJob(after preludes: [AddPrelude]) -> RedisScript {
         let names = preludes.map(\.name)
-        if let script = composed.withLock({ $0[names] }) { return script }
+        let sources = preludes.map(\.source)
+        if let cached = composed.withLock({ $0[names] }), cached.sources == sources { return cached.script }
         let addJob = QueueScripts.shared.addJob
         var source = "-- addJob after \(names.joined(separator: ", ")) (AddPrelude.swift)\n"
         for (index, prelude) in preludes.enumerated() {
@@ -73,14 +73,17 @@ extension Queue {
                 local keyCount = tonumber(ARGV[\(Queue.addArgumentCount - 1) + 2 * i])
                 local argumentCount = tonumber(ARGV[\(Queue.addArgumentCount) + 2 * i])
                 local refusal = prelude(slice(KEYS, key, keyCount), slice(ARGV, argument, argumentCount))
-                if refusal then return refusal end
+                if refusal then
+                  if type(refusal) ~= "table" then error("an AddPrelude refuses an add with a table only") end
+                  return refusal
+                end
                 key, argument = key + keyCount, argument + argumentCount
               end
             end
 
             """
         let script = RedisScript(name: "addJob+" + names.joined(separator: "+"), source: source + addJob.source)
-        composed.withLock { $0[names] = script }
+        composed.withLock { $0[names] = (sources, script) }
         return script
     }
 }

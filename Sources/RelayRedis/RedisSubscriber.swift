@@ -26,6 +26,9 @@ final class RedisSubscriber: Sendable {
         /// The targets of each subscription (and its address), so that ending one touches only its own.
         var memberships: [UInt64: Membership] = [:]
         var confirmations: [Target: [EventLoopPromise<Void>]] = [:]
+        /// Targets whose SUBSCRIBE was lost with a connection and is not confirmed again yet: a subscription to
+        /// one waits, as for a new target, so that it has missed nothing once it is returned.
+        var unconfirmed: Set<Target> = []
         /// Subscriptions with a heartbeat, and when each last got something.
         var heartbeats: [UInt64: Heartbeat] = [:]
         var heartbeatTask: RepeatedTask?
@@ -33,7 +36,7 @@ final class RedisSubscriber: Sendable {
     }
 
     /// How a subscription listens on its targets.
-    private enum Role: Sendable, Hashable {
+    private enum Role: Sendable {
         case all
         case address(String)
         case hold
@@ -104,15 +107,17 @@ final class RedisSubscriber: Sendable {
                 }
             }
             for target in Set(targets) {
-                let isFresh = state.members[target, default: RedisSubscriberMembers()].isEmpty
+                var members = state.members[target] ?? RedisSubscriberMembers()
+                let isFresh = members.isEmpty
                 if isFresh { fresh.append(target) }
                 switch role {
-                case .all: state.members[target, default: RedisSubscriberMembers()].all[id] = continuation
-                case .address(let address): state.members[target, default: RedisSubscriberMembers()].addressed[address, default: [:]][id] = continuation
-                case .hold: state.members[target, default: RedisSubscriberMembers()].holders[id] = continuation
+                case .all: members.all[id] = continuation
+                case .address(let address): members.addressed[address, default: [:]][id] = continuation
+                case .hold: members.holders[id] = continuation
                 }
+                state.members[target] = members
                 // A new target, or one whose SUBSCRIBE is still unconfirmed, is ready only once Redis confirms it.
-                if isFresh || state.confirmations[target] != nil {
+                if isFresh || state.confirmations[target] != nil || state.unconfirmed.contains(target) {
                     let promise = eventLoop.makePromise(of: Void.self)
                     state.confirmations[target, default: []].append(promise)
                     waits.append(promise.futureResult)
@@ -159,6 +164,7 @@ final class RedisSubscriber: Sendable {
                 state.members[target]?.remove(id, address: membership.address)
                 if state.members[target]?.isEmpty == true {
                     state.members[target] = nil
+                    state.unconfirmed.remove(target)
                     emptied.append(target)
                 }
             }
@@ -221,6 +227,7 @@ final class RedisSubscriber: Sendable {
         let reconnect = state.withLock { state -> Bool in
             guard state.connection === connection else { return false }
             state.connection = nil
+            state.unconfirmed = Set(state.members.keys)
             guard !state.closed, !state.members.isEmpty, !state.connecting else { return false }
             state.connecting = true
             return true
@@ -245,7 +252,11 @@ final class RedisSubscriber: Sendable {
             deliver(RedisPubSubMessage(channel: channel, pattern: pattern, payload: payload), to: Target(kind: .pattern, name: pattern))
         case ("subscribe", 3), ("psubscribe", 3):
             guard let name = parts[1].string, let kind = Kind(rawValue: kind) else { return }
-            let promises = state.withLock { $0.confirmations.removeValue(forKey: Target(kind: kind, name: name)) ?? [] }
+            let target = Target(kind: kind, name: name)
+            let promises = state.withLock { state in
+                state.unconfirmed.remove(target)
+                return state.confirmations.removeValue(forKey: target) ?? []
+            }
             for promise in promises { promise.succeed() }
         default:
             break
@@ -255,22 +266,18 @@ final class RedisSubscriber: Sendable {
     /// Gives the message to the target's plain subscriptions, and to those of the address it begins with (its
     /// first line) without that line.
     private func deliver(_ message: RedisPubSubMessage, to target: Target) {
-        let (plain, addressed) = state.withLock { state -> ([Continuation], (RedisPubSubMessage, [Continuation])?) in
-            guard let members = state.members[target] else { return ([], nil) }
-            var addressed: (RedisPubSubMessage, [UInt64: Continuation])?
-            if !members.addressed.isEmpty, let (address, rest) = RedisSubscriberMembers.split(message), let listeners = members.addressed[address] {
-                addressed = (rest, listeners)
-            }
+        let deliveries = state.withLock { state -> [(RedisPubSubMessage, [UInt64: Continuation])] in
+            guard let deliveries = state.members[target]?.deliveries(of: message) else { return [] }
             if !state.heartbeats.isEmpty {
                 let now = NIODeadline.now()
-                for id in members.all.keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
-                for id in addressed?.1.keys ?? [:].keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
+                for (_, listeners) in deliveries {
+                    for id in listeners.keys where state.heartbeats[id] != nil { state.heartbeats[id]!.last = now }
+                }
             }
-            return (Array(members.all.values), addressed.map { ($0.0, Array($0.1.values)) })
+            return deliveries
         }
-        for listener in plain { listener.yield(message) }
-        if let (rest, listeners) = addressed {
-            for listener in listeners { listener.yield(rest) }
+        for (message, listeners) in deliveries {
+            for listener in listeners.values { listener.yield(message) }
         }
     }
 

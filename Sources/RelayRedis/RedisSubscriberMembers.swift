@@ -27,8 +27,19 @@ struct RedisSubscriberMembers: Sendable {
         }
     }
 
+    /// Who gets the message, and in what form: every plain subscription gets it whole; those of the address it
+    /// begins with get it without its first line.
+    func deliveries(of message: RedisPubSubMessage) -> [(RedisPubSubMessage, [UInt64: Continuation])] {
+        var deliveries: [(RedisPubSubMessage, [UInt64: Continuation])] = []
+        if !all.isEmpty { deliveries.append((message, all)) }
+        if !addressed.isEmpty, let (address, rest) = Self.split(message), let listeners = addressed[address] {
+            deliveries.append((rest, listeners))
+        }
+        return deliveries
+    }
+
     /// The address a message begins with (up to its first newline), and the message without it.
-    static func split(_ message: RedisPubSubMessage) -> (address: String, message: RedisPubSubMessage)? {
+    private static func split(_ message: RedisPubSubMessage) -> (address: String, message: RedisPubSubMessage)? {
         var payload = message.payload
         guard let newline = payload.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
             let address = payload.readString(length: newline - payload.readerIndex)

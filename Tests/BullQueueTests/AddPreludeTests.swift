@@ -15,6 +15,10 @@ struct AddPreludeTests {
     )
     /// Records ARGV[1] at KEYS[1]; never refuses.
     static let record = AddPrelude(name: "test-record", source: #"redis.call("SET", KEYS[1], ARGV[1])"#)
+    /// Records what it was given at its first key: "keys/arguments" and the last argument.
+    static let shape = AddPrelude(
+        name: "test-shape", source: #"redis.call("SET", KEYS[1], #KEYS .. "/" .. #ARGV .. " " .. tostring(ARGV[#ARGV]))"#
+    )
 
     @Test("preludes run with their own keys and arguments, in order, in the add's script call")
     func preludesRunWithTheAdd() async throws {
@@ -54,6 +58,39 @@ struct AddPreludeTests {
             #expect(outcome == .added("custom"))
             let state = try await t.queue.getJobState("custom")
             #expect(state == .waiting)
+        }
+    }
+
+    @Test("each prelude sees exactly its own keys and arguments, whatever the others take")
+    func unevenShapes() async throws {
+        try await TestQueue.with { t in
+            let first = t.queue.keys.base + "first"
+            let second = t.queue.keys.base + "second"
+            var twoKeys = Self.shape
+            twoKeys.keys = [first, t.queue.keys.base + "unused"]
+            var threeArguments = Self.shape
+            threeArguments.keys = [second]
+            threeArguments.arguments = ["a", "b", "c"]
+            var noArguments = Self.record
+            noArguments.keys = [t.queue.keys.base + "third"]
+            noArguments.arguments = ["only"]
+            let outcome = try await t.queue.add("chat", after: [twoKeys, threeArguments, noArguments])
+            #expect(outcome == .added("1"))
+            #expect(try await t.redis.send("GET", first).string == "2/0 nil")
+            #expect(try await t.redis.send("GET", second).string == "1/3 c")
+            #expect(try await t.redis.send("GET", t.queue.keys.base + "third").string == "only")
+        }
+    }
+
+    @Test("a prelude that returns something other than a table fails the add instead of passing for an id")
+    func nonTableRefusal() async throws {
+        try await TestQueue.with { t in
+            let odd = AddPrelude(name: "test-odd", source: #"return "not a job id""#)
+            await #expect(throws: RedisServerError.self) {
+                _ = try await t.queue.add("chat", after: [odd])
+            }
+            let state = try await t.queue.getJobState("1")
+            #expect(state == .unknown)
         }
     }
 }

@@ -91,7 +91,7 @@ struct SubmissionTests {
         }
     }
 
-    @Test("a resume in another ingress process routes the job's messages there; the first follower still finishes")
+    @Test("a resume in another ingress process routes the job's messages there; the first follower still finishes", .timeLimit(.minutes(1)))
     func resumeElsewhere() async throws {
         try await withRelay(tokensPerSecond: 40) { submitter, configuration, redis in
             let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
@@ -100,12 +100,14 @@ struct SubmissionTests {
             await other.prepare()
             let job = try await submitter.submit(Self.chat("two followers", maxTokens: 20), identity: Self.user, clientId: "x1")
             let stream = JobStream(redis: redis, queue: job.queue.name, jobId: job.jobId)
-            #expect(try await redis.send("GET", stream.routeKey).string == submitter.replies.name)
+            #expect(try await redis.send("GET", stream.routeKey).isNull)
             let first = Task {
                 var seqs: [Int] = []
                 for try await message in job.messages { seqs.append(message.seq) }
                 return seqs
             }
+            // What the worker publishes after the resume goes to the other process's channel, addressed to the job.
+            let tap = try await redis.subscribe(to: [other.replies.name])
             var resumed = try #require(try await other.resume(clientId: "x1", after: 0, identity: Self.user)).messages.makeAsyncIterator()
             let firstSeen = try #require(try await resumed.next())
             #expect(try await redis.send("GET", stream.routeKey).string == other.replies.name)
@@ -113,6 +115,9 @@ struct SubmissionTests {
             while let message = try await resumed.next() { seqs.append(message.seq) }
             #expect(seqs == Array(1...21))
             #expect(try await first.value == Array(1...21))
+            var tapped = tap.makeAsyncIterator()
+            #expect(try await tapped.next()?.text.hasPrefix(stream.channel + "\n") == true)
+            tap.unsubscribe()
             await otherRedis.close()
         }
     }
@@ -123,8 +128,11 @@ struct SubmissionTests {
             let limiter = RateLimiter(redis: redis, defaults: .init(rpm: 2), prefix: "rl-\(UUID().uuidString.prefix(8))")
             let submitter = try RequestSubmitter(configuration: configuration, redis: redis, ledger: nil, limiter: limiter)
             let user = Identity(userId: "limited-\(UUID().uuidString.prefix(6))", permissions: ["services:use"])
-            var admitted: [String] = []
-            for _ in 0..<2 { admitted.append(try await submitter.submit(Self.chat("x", maxTokens: 1), identity: user).jobId) }
+            let admitted = try await submitter.submit(Self.chat("x", maxTokens: 1), identity: user, clientId: "first")
+            _ = try await submitter.submit(Self.chat("x", maxTokens: 1), identity: user)
+            // The resume record was written by the add's script call, after the rate limit's keys.
+            let resumed = try await submitter.resume(clientId: "first", after: 0, identity: user)
+            #expect(resumed?.jobId == admitted.jobId)
             await #expect {
                 _ = try await submitter.submit(Self.chat("x", maxTokens: 1), identity: user, clientId: "third")
             } throws: { error in

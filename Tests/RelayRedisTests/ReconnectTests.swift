@@ -35,6 +35,27 @@ struct ReconnectTests {
         server.kill()
     }
 
+    @Test("while the server is away, a new address on a held channel waits until the channel is subscribed again", .timeLimit(.minutes(1)))
+    func addressDuringOutage() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        let redis = try RedisClient(url: server.url)
+        let held = try await redis.hold(channel: "replies")
+        server.kill()
+        try await Task.sleep(for: .milliseconds(100))
+        let listening = Task { try await redis.subscribe(to: "replies", address: "job") }
+        try await Task.sleep(for: .milliseconds(100))
+        try await server.start()
+        let listener = try await listening.value
+        // Returned only once Redis has the channel again, so nothing published from now on is lost.
+        #expect(try await redis.publish("job\nfirst", to: "replies") == 1)
+        var iterator = listener.makeAsyncIterator()
+        #expect(try await iterator.next()?.text == "first")
+        held.unsubscribe()
+        await redis.close()
+        server.kill()
+    }
+
     @Test("AUTH with user and password, and SELECT, come from the URL and are redone on reconnect")
     func authAndDatabase() async throws {
         let server = try RedisServerProcess(arguments: [

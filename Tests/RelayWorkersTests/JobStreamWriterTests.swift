@@ -32,24 +32,31 @@ struct JobStreamWriterTests {
         await redis.close()
     }
 
-    @Test("a routed job's messages go to the route's channel, addressed to the job; each publish renews the route")
+    @Test("a job's messages go to its reply channel, addressed to it; a route takes over; without either, its own channel")
     func routed() async throws {
         let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
         let redis = try RedisClient(url: url)
-        let stream = JobStream(redis: redis, queue: "routed-\(UUID().uuidString.prefix(8))", jobId: "j1", retention: 60_000)
-        let replies = "replies-\(UUID().uuidString.prefix(8))"
+        let queue = "routed-\(UUID().uuidString.prefix(8))"
+        let added = "replies-\(UUID().uuidString.prefix(8))"
+        let resumed = "replies-\(UUID().uuidString.prefix(8))"
+        let stream = JobStream(redis: redis, queue: queue, jobId: "j1", replyTo: added, retention: 60_000)
         let own = try await redis.subscribe(to: [stream.channel])
-        let routed = try await redis.subscribe(to: replies, address: stream.channel)
-        _ = try await redis.send("SET", stream.routeKey, replies, "EX", 5)
+        let first = try await redis.subscribe(to: added, address: stream.channel)
+        let second = try await redis.subscribe(to: resumed, address: stream.channel)
         try await stream.publish(["seq": 1, "type": "chunk", "data": "a"])
-        var iterator = routed.makeAsyncIterator()
-        #expect(try await iterator.next()?.text == #"{"data":"a","seq":1,"type":"chunk"}"#)
-        #expect(try await redis.send("PTTL", stream.routeKey).int ?? 0 > 5_000)
-        // Without a route, the job's own channel.
+        var firstIterator = first.makeAsyncIterator()
+        #expect(try await firstIterator.next()?.text == #"{"data":"a","seq":1,"type":"chunk"}"#)
+        _ = try await redis.send("SET", stream.routeKey, resumed, "EX", 60)
+        try await stream.publish(["seq": 2, "type": "chunk", "data": "b"])
+        var secondIterator = second.makeAsyncIterator()
+        #expect(try await secondIterator.next()?.text == #"{"data":"b","seq":2,"type":"chunk"}"#)
+        // Without a route or a reply channel (a job BullMQ added), the job's own channel.
+        let plain = JobStream(redis: redis, queue: queue, jobId: "j1", retention: 60_000)
         _ = try await redis.send("DEL", stream.routeKey)
-        try await stream.publish(["seq": 2, "type": "done"])
+        try await plain.publish(["seq": 3, "type": "done"])
         var ownIterator = own.makeAsyncIterator()
-        #expect(try await ownIterator.next()?.text == #"{"seq":2,"type":"done"}"#)
+        #expect(try await ownIterator.next()?.text == #"{"seq":3,"type":"done"}"#)
+        #expect(try await stream.messages(after: 0).count == 3)
         _ = try await redis.send("DEL", stream.logKey)
         await redis.close()
     }

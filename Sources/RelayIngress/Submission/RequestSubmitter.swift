@@ -33,7 +33,7 @@ public struct RequestSubmitter: Sendable {
         var queues: [String: Queue] = [:]
         for pool in configuration.pools { queues[pool.name] = try Queue(name: pool.queue, prefix: prefix, redis: redis) }
         self.queues = queues
-        self.replies = ReplyChannel(redis: redis, routeRetention: Self.resumeRetention)
+        self.replies = ReplyChannel(redis: redis, retention: Self.resumeRetention)
         self.logger = logger
     }
 
@@ -81,7 +81,7 @@ public struct RequestSubmitter: Sendable {
             throw IngressError(.invalidRequest, "no worker pool runs \(request.kind.rawValue) requests")
         }
         let jobId = JobIdentifier.next()
-        let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId)
+        let stream = JobStream(redis: redis, queue: pool.queue, jobId: jobId, replyTo: replies.name)
         var preludes: [AddPrelude] = []
         if let limiter {
             let completion = request.kind == .embedding ? 0 : request.maxTokens ?? CreditEstimate.defaultCompletionTokens
@@ -94,16 +94,15 @@ public struct RequestSubmitter: Sendable {
         let amount = try await reserve(request, chain: chain, userId: identity.userId, jobId: jobId)
         do {
             let subscription = try await replies.listen(to: stream, heartbeat: ResultFollower.quietCheck)
-            preludes.append(replies.routing(
-                stream, recordKey: clientId.map { Self.requestKey(user: identity.userId, clientId: $0) },
-                record: "\(pool.name)\n\(jobId)"
-            ))
+            if let clientId {
+                preludes.append(replies.recording(Self.requestKey(user: identity.userId, clientId: clientId), record: "\(pool.name)\n\(jobId)"))
+            }
             let options = JobOptions(
                 jobId: jobId, priority: pool.priority > 0 ? pool.priority : nil, attempts: pool.attempts,
                 backoff: pool.backoff, removeOnComplete: .newest(10_000), removeOnFail: .newest(50_000),
                 timeout: pool.timeout, group: identity.userId
             )
-            let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider)
+            let payload = LLMJobPayload(userId: identity.userId, request: request, provider: provider, replyTo: replies.name)
             let outcome: AddOutcome
             do {
                 outcome = try await queue.add(request.kind.rawValue, data: payload.json, options: options, after: preludes)
@@ -117,13 +116,12 @@ public struct RequestSubmitter: Sendable {
             }
             let follower = ResultFollower(stream: stream, queue: queue, jobId: jobId, replies: replies)
             return SubmittedJob(jobId: jobId, queue: queue, request: request, messages: follower.follow(after: 0, subscription: subscription))
-        } catch let error as IngressError {
-            throw error
         } catch {
-            logger.warning("could not enqueue a request", metadata: ["error": "\(error)"])
             if let ledger, amount.micros > 0 {
                 _ = try? await ledger.refund(jobId: jobId, userId: identity.userId, status: "rejected")
             }
+            if let error = error as? IngressError { throw error }
+            logger.warning("could not enqueue a request", metadata: ["error": "\(error)"])
             throw IngressError(.unavailable, "the request could not be queued right now; try again shortly")
         }
     }
@@ -173,7 +171,8 @@ public struct RequestSubmitter: Sendable {
     public func cancel(jobId: String, queue: Queue, userId: String) async throws {
         let outcome = try await queue.cancel(jobId: jobId, reason: "CANCELLED: cancelled by the client")
         guard outcome == .failedBeforeStart else { return }
-        let stream = JobStream(redis: redis, queue: queue.name, jobId: jobId)
+        // Most often this process follows the job; another one finds the message in the log.
+        let stream = JobStream(redis: redis, queue: queue.name, jobId: jobId, replyTo: replies.name)
         try await stream.publish([
             "seq": 1, "type": "error", "error": ["code": "CANCELLED", "message": "the request was cancelled"],
         ])

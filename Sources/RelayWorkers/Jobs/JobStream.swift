@@ -3,9 +3,10 @@ import RelayJSON
 import RelayRedis
 
 /// Where a job's results go: messages are kept, in order, in a list with a TTL, so a client that reconnects can
-/// resume after the last sequence number it saw, and published: on the channel the job's route names (the
-/// ingress process following it, which shares that channel among its jobs: each payload's first line is the job's
-/// channel), or on the job's own channel when it has no route.
+/// resume after the last sequence number it saw, and published on the channel of the ingress process following the
+/// job: the one its route names (set by a resume), else the one it was added by (`replyTo`). Such a channel is
+/// shared by the process's jobs, so each payload's first line there is the job's channel. A job with neither (added
+/// by BullMQ or `relay queue`) is published on its own channel.
 ///
 /// Messages are JSON: `{"seq", "type": "chunk", "data"}`, `{"seq", "type": "embedding", "data"}`,
 /// `{"seq", "type": "done", "usage", "provider", "fallback", "finishReason"}` or
@@ -14,12 +15,18 @@ import RelayRedis
 public struct JobStream: Sendable {
     public let redis: RedisClient
     public let channel: String
+    /// The reply channel of the ingress process that added the job; nil for none.
+    public let replyTo: String?
     /// How long the kept messages live after the last one, in ms.
     public let retention: Int
 
-    public init(redis: RedisClient, queue: String, jobId: String, prefix: String = "relay", retention: Int = 3_600_000) {
+    public init(
+        redis: RedisClient, queue: String, jobId: String, replyTo: String? = nil, prefix: String = "relay",
+        retention: Int = 3_600_000
+    ) {
         self.redis = redis
         self.channel = Self.channel(prefix: prefix, queue: queue, jobId: jobId)
+        self.replyTo = replyTo
         self.retention = retention
     }
 
@@ -30,7 +37,7 @@ public struct JobStream: Sendable {
 
     public var logKey: String { channel + ":log" }
 
-    /// The job's route: the channel its messages are published on, instead of its own.
+    /// The job's route: the reply channel of the process that resumed it, which takes over from `replyTo`.
     public var routeKey: String { channel + ":route" }
 
     /// Keeps and publishes one message.
@@ -41,8 +48,8 @@ public struct JobStream: Sendable {
     /// Keeps the messages (compact JSON, no newline) in order and publishes them together, in one call.
     public func publish(lines: [String]) async throws {
         guard !lines.isEmpty else { return }
-        var arguments: [any RedisArgumentConvertible] = [channel, retention]
-        arguments.reserveCapacity(lines.count + 2)
+        var arguments: [any RedisArgumentConvertible] = [channel, retention, replyTo ?? ""]
+        arguments.reserveCapacity(lines.count + 3)
         for line in lines { arguments.append(line) }
         _ = try await redis.evaluate(Self.script, keys: [logKey, routeKey], arguments: arguments)
     }

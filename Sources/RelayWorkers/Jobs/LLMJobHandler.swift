@@ -42,7 +42,7 @@ public struct LLMJobHandler: Sendable {
         } catch {
             throw UnrecoverableError("INVALID_REQUEST: the job's data is not an LLM request")
         }
-        let stream = JobStream(redis: redis, queue: queue, jobId: context.job.id)
+        let stream = JobStream(redis: redis, queue: queue, jobId: context.job.id, replyTo: payload.replyTo)
         let writer = JobStreamWriter(stream: stream)
         let sequence = MessageSequence()
         let next = { @Sendable in sequence.next() }
